@@ -1,0 +1,153 @@
+"Property tests of the denoiser: tubelets, shapes, attention patterns, conditioning, determinism."
+import math
+import pytest
+import torch
+import torch.nn as nn
+from hypothesis import given, settings, strategies as st, HealthCheck
+from vidlab.dit import (DiTConfig, VideoDiT, DiTBlock, patch_grid, patchify, unpatchify, spacetime_pos_embed,
+                        temporal_attention, forward_flops, attention_flops, tubelet_summary)
+
+torch.set_num_threads(1)
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+patches = st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4))
+grids = st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4))
+
+
+@FAST
+@given(patch=patches, grid=grids, b=st.integers(1, 2), c=st.integers(1, 4))
+def test_patchify_unpatchify_exact_inverses(patch, grid, b, c):
+    size = tuple(g * p for g, p in zip(grid, patch))
+    x = torch.randn(b, size[0], c, size[1], size[2])
+    tokens = patchify(x, patch)
+    assert tokens.shape == (b, math.prod(grid), c * math.prod(patch))
+    assert patch_grid(size, patch) == grid
+    assert torch.equal(unpatchify(tokens, patch, grid), x)
+    assert torch.equal(patchify(unpatchify(tokens, patch, grid), patch), tokens)
+
+
+@FAST
+@given(patch=patches, grid=grids, axis=st.integers(0, 2), extra=st.integers(1, 3))
+def test_invalid_shapes_raise_clear_errors(patch, grid, axis, extra):
+    size = [g * p for g, p in zip(grid, patch)]
+    if patch[axis] == 1: return  # every size is a multiple of 1
+    size[axis] += extra % patch[axis] or 1
+    name, pname = 'fhw'[axis], ('pt', 'ph', 'pw')[axis]
+    with pytest.raises(ValueError, match=f'{name}={size[axis]} is not a positive multiple of {pname}={patch[axis]}'):
+        patch_grid(tuple(size), patch)
+    with pytest.raises(ValueError, match='cannot be cut into tubelets'):
+        patchify(torch.zeros(1, size[0], 2, size[1], size[2]), patch)
+
+
+def test_other_invalid_inputs():
+    with pytest.raises(ValueError, match='positive multiple'): patch_grid((0, 4, 4), (1, 2, 2))
+    with pytest.raises(ValueError, match=r'\(b, f, c, h, w\)'): patchify(torch.zeros(4, 2, 4, 4), (1, 2, 2))
+    with pytest.raises(ValueError, match='expected tokens'): unpatchify(torch.zeros(1, 5, 4), (1, 2, 2), (1, 2, 2))
+    with pytest.raises(ValueError, match='attention must be one of'): DiTConfig(attention='sparse')
+    with pytest.raises(ValueError, match='multiple of 16'): DiTConfig(dim=40, heads=4)
+    with pytest.raises(ValueError, match='divisible by 4'): tubelet_summary(15, 32, 32, (1, 2, 2))
+
+
+def _perturbed(cfg, seed=0):
+    "A model whose zero-initialised weights are random, as after training."
+    model = VideoDiT(cfg, seed=seed).requires_grad_(False).eval()
+    g = torch.Generator().manual_seed(seed)
+    for p in model.parameters():
+        if p.ndim == 2 and (p == 0).all(): p.normal_(0, 0.05, generator=g)
+    return model
+
+
+@FAST
+@given(attention=st.sampled_from(['factorized', 'full']), grid=grids, b=st.integers(1, 3), l=st.integers(1, 5),
+       depth=st.integers(1, 3), seed=st.integers(0, 3))
+def test_both_attentions_run_on_random_grids(attention, grid, b, l, depth, seed):
+    cfg = DiTConfig(dim=32, heads=2, depth=depth, text_dim=16, attention=attention, patch_size=(1, 2, 2))
+    model = _perturbed(cfg, seed)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, grid[0], 4, 2 * grid[1], 2 * grid[2], generator=g)
+    text = torch.randn(b, l, 16, generator=g)
+    mask = torch.rand(b, l, generator=g) > 0.5
+    out = model(x, torch.rand(b, generator=g) * 1000, text, mask)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    with model.record_attention() as maps: out2 = model(x, torch.full((b,), 10.0), text, mask)
+    assert len(maps) == depth and torch.isfinite(out2).all()
+    for m in maps:
+        tm = temporal_attention(m)
+        assert tm.shape == (b, 2, grid[0], grid[0])
+        torch.testing.assert_close(tm.sum(-1), torch.ones(b, 2, grid[0]))
+
+
+def test_fresh_model_is_zero_and_each_block_identity():
+    model = VideoDiT(DiTConfig(), seed=1).requires_grad_(False)
+    x, text = torch.randn(2, 4, 4, 8, 8), torch.randn(2, 3, 128)
+    assert torch.equal(model(x, torch.tensor([1.0, 999.0]), text), torch.zeros_like(x))
+    ctx = model.encode_text(text)
+    tokens, c = torch.randn(2, 64, 128), torch.randn(2, 128)
+    for block, kv in zip(model.blocks, ctx.kv): assert torch.equal(block(tokens, c, kv, ctx.mask, (4, 4, 4)), tokens)
+
+
+def test_same_seed_same_model_and_output():
+    a, b = _perturbed(DiTConfig(), 3), _perturbed(DiTConfig(), 3)
+    for (n, p), q in zip(a.state_dict().items(), b.state_dict().values()): assert torch.equal(p, q), n
+    assert not torch.equal(VideoDiT(seed=3).blocks[0].qkv.weight, VideoDiT(seed=4).blocks[0].qkv.weight)
+    x, text = torch.randn(1, 4, 4, 8, 8), torch.randn(1, 3, 128)
+    assert torch.equal(a(x, 500.0, text), b(x, 500.0, text))
+
+
+@pytest.mark.parametrize('kind', ['spatial', 'temporal', 'full'])
+def test_attention_pattern_reach(kind):
+    "Changing one token moves exactly the tokens its attention pattern can reach."
+    torch.manual_seed(0)
+    cfg, grid = DiTConfig(dim=32, heads=2, text_dim=32), (3, 2, 4)
+    block = DiTBlock(cfg, kind).requires_grad_(False)
+    nn.init.normal_(block.ada.weight, std=0.1)
+    x, c = torch.randn(1, 24, 32), torch.randn(1, 32)
+    kv = block.text_kv(torch.randn(1, 5, 32))
+    x2 = x.clone(); x2[0, 13] += torch.randn(32)  # frame 1, row 1, column 1
+    moved = ((block(x2, c, kv, None, grid) - block(x, c, kv, None, grid)).abs().amax(-1) > 1e-6).reshape(grid)
+    expect = torch.zeros(grid, dtype=torch.bool)
+    if kind == 'spatial': expect[1] = True
+    elif kind == 'temporal': expect[:, 1, 1] = True
+    else: expect[:] = True
+    assert torch.equal(moved, expect)
+
+
+def test_padding_mask_and_empty_prompt():
+    model = _perturbed(DiTConfig(dim=32, heads=2, text_dim=16))
+    x, text = torch.randn(2, 2, 4, 4, 4), torch.randn(2, 3, 16)
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    junk = torch.cat([text, torch.randn(2, 2, 16)], 1)
+    junk_mask = torch.cat([mask, torch.zeros(2, 2, dtype=torch.long)], 1)
+    torch.testing.assert_close(model(x, 5.0, junk, junk_mask), model(x, 5.0, text, mask))
+    assert torch.isfinite(model(x, 5.0, text, torch.zeros_like(mask))).all()
+
+
+def test_learn_sigma_doubles_channels_and_errors_are_clear():
+    model = VideoDiT(DiTConfig(learn_sigma=True, in_channels=3, text_dim=8)).requires_grad_(False)
+    assert model(torch.randn(1, 2, 3, 4, 4), 1.0, torch.randn(1, 2, 8)).shape == (1, 2, 6, 4, 4)
+    with pytest.raises(ValueError, match='in_channels=3'): model(torch.randn(1, 2, 4, 4, 4), 1.0, torch.randn(1, 2, 8))
+    with pytest.raises(ValueError, match='text_dim=8'): model(torch.randn(1, 2, 3, 4, 4), 1.0, torch.randn(1, 2, 9))
+    with pytest.raises(ValueError, match=r'shape \(1,\)'): model(torch.randn(1, 2, 3, 4, 4), torch.ones(2), torch.randn(1, 2, 8))
+    with pytest.raises(ValueError, match='prompt batch'): model(torch.randn(2, 2, 3, 4, 4), 1.0, torch.randn(1, 2, 8))
+    with pytest.raises(ValueError, match='pass the prompt'): model(torch.randn(1, 2, 3, 4, 4), 1.0)
+
+
+def test_pos_embed_any_grid_and_bf16_autocast_trains():
+    pe = spacetime_pos_embed(64, (7, 3, 5))
+    assert pe.shape == (105, 64) and torch.isfinite(pe).all() and len(torch.unique(pe, dim=0)) == 105
+    model = VideoDiT(DiTConfig(dim=32, heads=2, text_dim=16), seed=0)
+    x, text = torch.randn(2, 2, 4, 4, 4), torch.randn(2, 3, 16)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = (model(x, torch.tensor([3.0, 700.0]), text, torch.tensor([[1, 1, 0], [0, 0, 0]])) - x).pow(2).mean()
+    loss.backward()
+    assert torch.isfinite(loss) and model.final.weight.grad.abs().sum() > 0
+
+
+def test_flops_counted_match_attention_formula():
+    cfg = DiTConfig(dim=32, heads=2, text_dim=16, depth=2, attention='full')
+    model = VideoDiT(cfg)
+    linear_only = VideoDiT(DiTConfig(dim=32, heads=2, text_dim=16, depth=2))
+    size = (2, 4, 4)
+    assert forward_flops(model, size, batch=1, text_len=3) > forward_flops(linear_only, size, batch=1, text_len=3)
+    assert (forward_flops(model, size, batch=1, text_len=3) - forward_flops(linear_only, size, batch=1, text_len=3)
+            == attention_flops(cfg, size, 3) - attention_flops(linear_only.cfg, size, 3))
