@@ -37,3 +37,27 @@ def test_bad_arguments():
     assert r.returncode == 2 and 'invalid choice' in r.stderr
     r = run('world', '--size', '7', '--n', '1', '--out', '/tmp/vidlab_bad_size')
     assert r.returncode == 2 and 'error' in r.stderr
+
+
+def test_generate(tmp_path):
+    r = run('generate', 'a large blue square moving up', '-o', str(tmp_path / 'c.gif'), '--seed', '1', '--steps', '8')
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / 'c.gif').stat().st_size > 0 and 'wrote' in r.stdout
+
+
+def test_generate_warns_on_unknown_words(tmp_path):
+    r = run('generate', 'a small purple circle moving left', '-o', str(tmp_path / 'c.npy'), '--steps', '4')
+    assert r.returncode == 0 and 'purple' in r.stderr
+
+
+def test_generate_bad_size(tmp_path):
+    r = run('generate', 'a red circle', '--size', '30', '-o', str(tmp_path / 'c.npy'))
+    assert r.returncode == 2 and 'height=30' in r.stderr
+
+
+def test_train_tiny_and_eval(tmp_path):
+    r = run('train', '--preset', 'tiny', '--out', str(tmp_path / 'm'))
+    assert r.returncode == 0, r.stderr
+    r = run('eval', '--model', str(tmp_path / 'm'), '--n', '4', '--steps', '4')
+    assert r.returncode == 0, r.stderr
+    assert 'seen' in r.stdout and 'held-out' in r.stdout

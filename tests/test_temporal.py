@@ -1,5 +1,5 @@
 "Temporal metrics on many real and corrupted clips, and the joint sampler's guarantees, beyond the notebook's examples."
-import math
+import math, types
 
 import pytest
 import torch
@@ -86,3 +86,50 @@ def test_known_frames_are_kept_and_windows_agree_with_one_call():
     mask = torch.tensor([[True, True, False, False, False, True]])
     out = joint_sample(fn, DDIMScheduler(), shape, window=4, num_inference_steps=5, known=known, known_mask=mask, seed=0)
     assert torch.equal(out[mask], known[mask])
+
+
+class _Bundle:
+    "The parts of a TextToVideo bundle the temporal functions use: tiny, untrained, with 4-frame-deep tubelets."
+    def __init__(self):
+        import zlib
+        from vidlab.dit import VideoDiT, DiTConfig
+        from vidlab.vae import build_vae, vae_config
+        self.transformer = VideoDiT(DiTConfig(dim=32, depth=2, heads=2, text_dim=16, patch_size=(4, 4, 4)), seed=0).eval()
+        g = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for p in self.transformer.parameters():
+                if (p == 0).all() and p.ndim == 2: p.normal_(0, 0.05, generator=g)
+        self.vae = build_vae(vae_config('frame', patch_size=2, widths=(8,), blocks=1)).eval()
+        self.config = types.SimpleNamespace(frames=16, size=32, guidance_scale=2.0, num_inference_steps=3)
+        self._crc, self._emb = zlib.crc32, torch.randn(97, 16, generator=g)
+    def tokenize(self, prompts):  # one id per word, hashed; TokenBatch-like
+        ids = torch.tensor([[self._crc(w.encode()) % 96 + 1 for w in (p.split() + [''] * 3)[:3]] for p in prompts])
+        return types.SimpleNamespace(input_ids=ids, attention_mask=(ids > 0).long(), to=lambda device: self.tokenize(prompts))
+    def text_states(self, input_ids, attention_mask):
+        s = self._emb[input_ids]
+        return s, s.mean(1)
+    def make_scheduler(self, sampler='ddim'): return DDIMScheduler(clip_sample=False)
+
+
+@pytest.fixture(scope='module')
+def bundle(): return _Bundle()
+
+
+def test_capabilities_keep_what_is_known(bundle):
+    from vidlab.temporal import extend, interpolate, storyboard, loop, video_to_video, image_to_video, generate
+    clip = WORLD.render('a small red circle moving right', seed=0)['video']  # (16, 3, 32, 32)
+    frames = clip.permute(0, 2, 3, 1).numpy()
+    fwd = extend(bundle, clip, 'a red circle', frames=8, seed=0)
+    bwd = extend(bundle, clip, 'a red circle', frames=12, backward=True, seed=0)
+    assert fwd.shape == (24, 32, 32, 3) and (fwd[:16] == frames).all()
+    assert bwd.shape == (28, 32, 32, 3) and (bwd[12:] == frames).all()
+    mid = interpolate(bundle, clip[:8], clip[8:], 'a red circle', frames=8, seed=0)
+    assert mid.shape == (24, 32, 32, 3) and (mid[:8] == frames[:8]).all() and (mid[16:] == frames[8:]).all()
+    assert storyboard(bundle, ['a', 'b'], seed=1).shape == (32, 32, 32, 3)
+    assert (loop(bundle, 'a', seed=1) == loop(bundle, 'a', seed=1)).all()  # same seed, same loop
+    assert video_to_video(bundle, clip, 'a blue circle', seed=0).shape == (16, 32, 32, 3)
+    assert image_to_video(bundle, frames[0], 'a red circle moving right', seed=0).shape == (16, 32, 32, 3)
+    assert generate(bundle, ['a', 'b'], per_frame=True, shared_noise=True, seed=0).shape == (2, 16, 3, 32, 32)
+    with pytest.raises(ValueError, match='multiple of 4'): extend(bundle, clip, 'a', frames=6)
+    with pytest.raises(ValueError, match='multiple of 4'): storyboard(bundle, ['a'], frames_per_prompt=10)
+    with pytest.raises(TypeError, match='TextToVideoPipeline'): extend(object(), clip, 'a')

@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import save_video, plot_frames
 
 # %% auto 0
-__all__ = ['cmd_world', 'build_parser', 'main']
+__all__ = ['cmd_world', 'cmd_generate', 'cmd_train', 'cmd_eval', 'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb 6
 def _slug(text:str) -> str:
@@ -40,10 +40,45 @@ def cmd_world(args) -> list[Path]:
     return written + [sheet]
 
 # %% ../nbs/11_cli.ipynb 8
+def cmd_generate(args) -> Path:
+    "Generate a video for `args.prompt` with the shipped (or given) model and write it to `args.output`."
+    import warnings
+    from vidlab.pipeline import TextToVideoPipeline
+    pipe = TextToVideoPipeline.from_pretrained(args.model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        out = pipe(args.prompt, num_frames=args.frames, height=args.size, width=args.size, num_inference_steps=args.steps,
+                   guidance_scale=args.guidance, seed=args.seed, sampler=args.sampler)
+    for w in caught: print(f'warning: {w.message}', file=sys.stderr)
+    path = save_video(out.frames, args.output, fps=args.fps, scale=args.scale)
+    print(f'wrote {path.resolve()} ({args.prompt!r}, seed {args.seed}, {args.steps} steps)')
+    return path
+
+# %% ../nbs/11_cli.ipynb 10
+def cmd_train(args) -> Path:
+    "Train a preset from scratch (or resume it) and write the model folder to `args.out`."
+    from vidlab.pipeline import train_text_to_video
+    model = train_text_to_video(args.preset, out_dir=args.out, seed=args.seed, resume=not args.restart)
+    log = model.train_log
+    print(f"trained preset {args.preset!r} in {log['seconds']:.0f} s (VAE {log['vae_seconds']:.0f} s), final loss {log['final_loss']:.4f}")
+    print(f'model written to {Path(args.out).resolve()}')
+    return Path(args.out)
+
+# %% ../nbs/11_cli.ipynb 12
+def cmd_eval(args) -> dict:
+    "Print prompt fidelity on seen and held-out combinations."
+    from vidlab.pipeline import TextToVideoPipeline, evaluate_pipeline
+    pipe = TextToVideoPipeline.from_pretrained(args.model)
+    report = evaluate_pipeline(pipe, n=args.n, num_inference_steps=args.steps, seed=args.seed)
+    for split, r in report.items():
+        print(f'{split:8s} ' + '  '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}' for k, v in r.items()))
+    return report
+
+# %% ../nbs/11_cli.ipynb 14
 def build_parser() -> argparse.ArgumentParser:
     "The `vidlab` argument parser with one sub-command per job."
     p = argparse.ArgumentParser(prog='vidlab', description='Learn text-to-video by building it: the vidlab command line.')
-    sub = p.add_subparsers(dest='command', required=True, metavar='{world}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{world,generate,train,eval}')
     w = sub.add_parser('world', help='write sample clips of the shapes world and a contact sheet')
     w.add_argument('--n', type=int, default=8, help='how many clips (default 8)')
     w.add_argument('--out', default='samples', help='output folder (default samples/)')
@@ -54,6 +89,34 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument('--fps', type=float, default=8, help='frames per second of the files (default 8)')
     w.add_argument('--formats', default='mp4,gif', help='comma-separated: mp4, gif, npy (default mp4,gif)')
     w.set_defaults(func=cmd_world)
+
+    g = sub.add_parser('generate', help='generate a video from a prompt')
+    g.add_argument('prompt', help='e.g. "a small red circle moving left"')
+    g.add_argument('-o', '--output', default='clip.mp4', help='.mp4, .gif or .npy (default clip.mp4)')
+    g.add_argument('--seed', type=int, default=0, help='same seed, same video (default 0)')
+    g.add_argument('--steps', type=int, default=25, help='sampler steps (default 25)')
+    g.add_argument('--guidance', type=float, default=None, help="classifier-free guidance scale (default: the model's)")
+    g.add_argument('--frames', type=int, default=16, help='frames (default 16)')
+    g.add_argument('--size', type=int, default=32, help='height and width in pixels (default 32)')
+    g.add_argument('--sampler', default='ddim', choices=['ddim', 'ddpm', 'flow'], help='sampler (default ddim)')
+    g.add_argument('--fps', type=float, default=8, help='frames per second of the file (default 8)')
+    g.add_argument('--scale', type=int, default=1, help='nearest-neighbour upscaling of the file (default 1)')
+    g.add_argument('--model', default=None, help='model folder (default: the shipped model)')
+    g.set_defaults(func=cmd_generate)
+
+    t = sub.add_parser('train', help='train a model from scratch (resumes from a checkpoint in --out)')
+    t.add_argument('--preset', default='default', choices=['default', 'tiny'], help='what to train (default: default)')
+    t.add_argument('--out', default='runs/default', help='model folder to write (default runs/default)')
+    t.add_argument('--seed', type=int, default=0, help='training seed (default 0)')
+    t.add_argument('--restart', action='store_true', help='ignore an existing checkpoint and start over')
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser('eval', help='prompt fidelity on seen and held-out combinations')
+    e.add_argument('--n', type=int, default=200, help='videos per split (default 200)')
+    e.add_argument('--steps', type=int, default=25, help='sampler steps (default 25)')
+    e.add_argument('--seed', type=int, default=0, help='seed (default 0)')
+    e.add_argument('--model', default=None, help='model folder (default: the shipped model)')
+    e.set_defaults(func=cmd_eval)
     return p
 
 def main(argv:list[str]|None=None, # the words after `vidlab` (default: sys.argv[1:])

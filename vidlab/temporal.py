@@ -4,9 +4,9 @@
 
 # %% ../nbs/10_temporal.ipynb 3
 from __future__ import annotations
-import math, time, io
+import time, io
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 import numpy as np
 import torch
@@ -16,20 +16,23 @@ from einops import rearrange
 from .core import make_generator, to_tensor_video, to_numpy_video, video_grid, check_video
 from .data import (COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, VOCAB, TRAVEL, ShapesWorld, render_clips,
                          parse_caption, caption, combinations, hash_uniform)
-from .evaluation import object_mask, largest_blob, describe_batch, prompt_fidelity, _as_batch
+from .evaluation import object_mask, largest_blob, describe, describe_batch, prompt_fidelity, _as_batch
 from .vae import encode_video, decode_video, compression
 from .diffusion import randn, classifier_free_guidance
 from .dit import VideoDiT, DiTConfig, TextContext, temporal_attention
+from .training import Learner, LRSchedule, GradClip, EMA
 
 # %% auto 0
-__all__ = ['CORRUPTIONS', 'JITTER_PX', 'NOISE_STD', 'IDENTITY', 'METRICS', 'ABLATION_METRICS', 'IDENTITY_OK', 'SEAM_OK', 'TURNS',
-           'OPPOSITE', 'corrupt', 'independent_frames', 'object_track', 'fit_motion', 'frame_change', 'reference_clips',
-           'flicker', 'frame_attributes', 'identity_persistence', 'motion_smoothness', 'warp_frames', 'warp_error',
-           'temporal_metrics', 'summarize', 'plot_metrics', 'PerFrame', 'temporal_attention_maps', 'attention_image',
-           'window_starts', 'joint_sample', 'latent_window', 'prompt_model_fn', 'encode_clips', 'decode_latents',
-           'generate', 'storyboard', 'loop', 'extend', 'interpolate', 'video_to_video', 'prompted_velocity',
-           'image_to_video', 'clip_attention_maps', 'attention_summary', 'attention_widget', 'measure_generator',
-           'ablation_table', 'format_table', 'long_clips', 'track_error', 'seam_ratio', 'capability_report']
+__all__ = ['CORRUPTIONS', 'JITTER_PX', 'NOISE_STD', 'IDENTITY', 'METRICS', 'ABLATION_METRICS', 'ARMS', 'GENERATORS',
+           'IDENTITY_OK', 'SEAM_OK', 'TURNS', 'OPPOSITE', 'corrupt', 'independent_frames', 'object_track', 'fit_motion',
+           'frame_change', 'reference_clips', 'flicker', 'frame_attributes', 'identity_persistence',
+           'motion_smoothness', 'warp_frames', 'warp_error', 'temporal_metrics', 'summarize', 'plot_metrics',
+           'PerFrame', 'window_starts', 'joint_sample', 'encode_prompts', 'frames_per_latent', 'tubelet_depth',
+           'latent_window', 'prompt_model_fn', 'encode_clips', 'decode_latents', 'generate', 'measure_generator',
+           'ablation_table', 'format_table', 'AblationConfig', 'SwapTransformer', 'training_set', 'train_denoiser',
+           'run_ablation', 'plot_ablation', 'temporal_attention_maps', 'attention_image', 'clip_attention_maps',
+           'attention_summary', 'attention_widget', 'storyboard', 'loop', 'extend', 'interpolate', 'video_to_video',
+           'prompted_velocity', 'image_to_video', 'long_clips', 'track_error', 'seam_ratio', 'capability_report']
 
 # %% ../nbs/10_temporal.ipynb 6
 CORRUPTIONS = ('shuffle', 'colour', 'jitter', 'noise')  # the ways `corrupt` breaks a clip's temporal consistency
@@ -232,11 +235,13 @@ def plot_metrics(table:dict[str, dict[str, float]], # condition -> `summarize` o
                  metrics:dict=METRICS, # which metrics to draw: name -> (meaning, real-clip value, better)
                  log:Sequence[str]=('flicker', 'smoothness', 'warp_error'), # metrics drawn on a log axis
                  reference:str|None=None, # a condition drawn as the dashed level (default: the real-clip values)
+                 axs=None, # one matplotlib axes per metric (a new figure otherwise)
                 ):
     "One bar panel per metric, a bar per condition; returns the figure."
     import matplotlib.pyplot as plt
     names = list(table)
-    fig, axs = plt.subplots(1, len(metrics), figsize=(2.8 * len(metrics), 2.8))
+    if axs is None: fig, axs = plt.subplots(1, len(metrics), figsize=(2.8 * len(metrics), 2.8))
+    fig = axs[0].figure
     for ax, (m, (what, real_value, better)) in zip(axs, metrics.items()):
         vals = [table[n].get(m, float('nan')) for n in names]
         ax.bar(range(len(names)), vals, color=plt.cm.tab10(np.arange(len(names)) % 10))
@@ -245,17 +250,18 @@ def plot_metrics(table:dict[str, dict[str, float]], # condition -> `summarize` o
         if m in log: ax.set_yscale('log')
         ax.set_xticks(range(len(names)), names, rotation=45, ha='right', fontsize=7)
         ax.set_title(f'{m} ({better} is better)', fontsize=9)
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/10_temporal.ipynb 28
 class PerFrame(torch.nn.Module):
-    "An image model made from a video denoiser: each latent frame is denoised on its own (frames folded into the batch)."
-    def __init__(self, transformer:VideoDiT, # the denoiser to run frame by frame (its tubelets must be one frame deep)
+    "An image model made from a video denoiser: each token frame (one tubelet deep) is denoised on its own."
+    def __init__(self, transformer:VideoDiT, # the denoiser to run piece by piece
+                 frames:int|None=None, # latent frames per piece: a multiple of the tubelet depth pt (default: pt)
                 ):
         super().__init__()
-        if transformer.cfg.patch_size[0] != 1:
-            raise ValueError(f'PerFrame needs tubelets one latent frame deep, got patch_size={transformer.cfg.patch_size}')
+        pt = transformer.cfg.patch_size[0]
+        self.frames = frames or pt
+        if self.frames % pt: raise ValueError(f'PerFrame pieces of {self.frames} latent frames cannot be cut into tubelets {pt} deep: use a multiple of {pt}')
         self.transformer, self.cfg = transformer, transformer.cfg
 
     def encode_text(self, *args, **kwargs) -> TextContext:
@@ -267,45 +273,18 @@ class PerFrame(torch.nn.Module):
                 text_states:Tensor|None=None, text_mask:Tensor|None=None, pooled:Tensor|None=None, # the prompt
                 *, context:TextContext|None=None, # or the prompt already encoded
                ) -> Tensor: # (b, f, c, h, w)
-        b, f = x.shape[:2]
+        b, f, k = x.shape[0], x.shape[1], self.frames
+        if f % k: raise ValueError(f'{f} latent frames cannot be cut into pieces of {k}')
         if context is None: context = self.encode_text(text_states, text_mask, pooled)
-        rep = lambda z: None if z is None else z.repeat_interleave(f, dim=0)
-        ctx = TextContext([kv.repeat_interleave(f, dim=1) for kv in context.kv], rep(context.mask), rep(context.pooled))
+        n = f // k  # pieces per clip
+        rep = lambda z: None if z is None else z.repeat_interleave(n, dim=0)
+        ctx = TextContext([kv.repeat_interleave(n, dim=1) for kv in context.kv], rep(context.mask), rep(context.pooled))
         t = torch.as_tensor(t, dtype=torch.float32, device=x.device).reshape(-1)
         if t.numel() == 1: t = t.expand(b)  # one timestep for all clips
-        out = self.transformer(rearrange(x, 'b f c h w -> (b f) 1 c h w'), rep(t), context=ctx)
-        return rearrange(out, '(b f) 1 c h w -> b f c h w', b=b)
+        out = self.transformer(rearrange(x, 'b (n k) c h w -> (b n) k c h w', k=k), rep(t), context=ctx)
+        return rearrange(out, '(b n) k c h w -> b (n k) c h w', b=b)
 
 # %% ../nbs/10_temporal.ipynb 32
-def temporal_attention_maps(transformer:VideoDiT, # the denoiser
-                            latents:Tensor, # (b, f, c, h, w) noisy latents
-                            t:Tensor|float, # timestep(s) of the noise level
-                            context:TextContext, # the prompt, from `transformer.encode_text`
-                           ) -> tuple[Tensor, list[str]]: # (layers, b, heads, f', f') maps and each layer's kind
-    "Frame-to-frame attention of every layer and head for one denoising step (spatial layers: the identity)."
-    with torch.no_grad(), transformer.record_attention() as maps: transformer(latents, t, context=context)
-    return torch.stack([temporal_attention(m) for m in maps]), [m.kind for m in maps]
-
-def attention_image(weights:Tensor, # (f', f') one layer's and head's map, rows = query frames
-                    thumbs:np.ndarray|None=None, # (f', h, w, 3) a picture of each frame, drawn along the edges
-                    cell:int=24, # pixels per matrix cell
-                    cmap:str='viridis', # matplotlib colour map, 0 -> 1
-                   ) -> np.ndarray: # (H, W, 3) float32 image
-    "Pure: a frames x frames attention map as an image, each row and column labelled by its frame."
-    import matplotlib
-    n = weights.shape[0]
-    heat = matplotlib.colormaps[cmap](weights.detach().float().cpu().clamp(0, 1).numpy())[..., :3].astype(np.float32)
-    heat = heat.repeat(cell, 0).repeat(cell, 1)  # (n*cell, n*cell, 3)
-    if thumbs is None: return heat
-    th = np.stack([np.asarray(to_numpy_video(thumbs[i:i + 1]))[0] for i in range(n)])  # (n, h, w, 3)
-    k = max(1, cell // th.shape[1])
-    th = th.repeat(k, 1).repeat(k, 2)[:, :cell, :cell]
-    pad = lambda a: np.pad(a, ((0, cell - a.shape[0]), (0, cell - a.shape[1]), (0, 0)))
-    side = np.concatenate([pad(t) for t in th], 0)  # (n*cell, cell, 3) query frames down the left
-    top = np.concatenate([np.zeros((cell, cell, 3), np.float32)] + [pad(t) for t in th], 1)  # key frames along the top
-    return np.concatenate([top, np.concatenate([side, heat], 1)], 0)
-
-# %% ../nbs/10_temporal.ipynb 36
 def window_starts(frames:int, # latent frames of the whole video
                   window:int, # latent frames the denoiser takes at once
                   stride:int=1, # latent frames between window starts
@@ -332,6 +311,7 @@ def joint_sample(model_fn:Callable, # model_fn(x (n, window, c, h, w), t (n,), c
                  strength:float=1.0, # share of the schedule to run from `init` (1: from pure noise)
                  latents:Tensor|None=None, # x_T, or the noise added to `init` (default: drawn from seed/generator)
                  seed:int|None=None, generator:torch.Generator|None=None, # randomness
+                 device:str|torch.device|None=None, # where to sample (default: that of latents/known/init, else cpu)
                  callback:Callable|None=None, # callback(i, t, x) after each step
                 ) -> Tensor: # (b, frames, c, h, w) clean latents
     "Sample a latent video with known frames replaced (RePaint), overlapping windows averaged (MultiDiffusion) and SDEdit starts."
@@ -348,7 +328,7 @@ def joint_sample(model_fn:Callable, # model_fn(x (n, window, c, h, w), t (n,), c
     if (count == 0).any(): raise ValueError(f'latent frames {(count == 0).nonzero().flatten().tolist()} are in no window')
     if not 0 < strength <= 1: raise ValueError(f'strength must be in (0, 1], got {strength}')
     g = make_generator(seed, generator)
-    dev = known.device if known is not None else init.device if init is not None else torch.device('cpu')
+    dev = torch.device(device) if device is not None else next((v.device for v in (latents, known, init) if v is not None), torch.device('cpu'))
     scheduler.set_timesteps(num_inference_steps, device=dev)
     timesteps = scheduler.timesteps[num_inference_steps - max(1, round(strength * num_inference_steps)):]
     noise = latents if latents is not None else randn(tuple(shape), g, dev)
@@ -359,29 +339,53 @@ def joint_sample(model_fn:Callable, # model_fn(x (n, window, c, h, w), t (n,), c
         known_noise = randn(tuple(shape), g, dev)
     scale_input = getattr(scheduler, 'scale_model_input', lambda x, t: x)
     cond = conds.expand(b, len(starts)).reshape(-1).to(dev)  # (b*nw,) the prompt of every window of every clip
+    idx_dev = idx.to(dev)
     for i, t in enumerate(timesteps):
         if known is not None: x = torch.where(mask, scheduler.add_noise(known, known_noise, t.reshape(1)), x)
-        xw = rearrange(scale_input(x, t)[:, idx], 'b n w c h v -> (b n) w c h v')  # every window of every clip
+        xw = rearrange(scale_input(x, t)[:, idx_dev], 'b n w c h v -> (b n) w c h v')  # every window of every clip
         out = rearrange(model_fn(xw, t.expand(len(xw)), cond), '(b n) w c h v -> b (n w) c h v', b=b)
-        avg = torch.zeros_like(x).index_add_(1, idx.flatten().to(dev), out) / count.to(dev, x.dtype)[:, None, None, None]
+        avg = torch.zeros_like(x).index_add_(1, idx_dev.flatten(), out) / count.to(dev, x.dtype)[:, None, None, None]
         x = scheduler.step(avg, t, x, generator=g).prev_sample
         if callback is not None: callback(i, t, x)
     return torch.where(mask, known, x) if known is not None else x
 
-# %% ../nbs/10_temporal.ipynb 40
+# %% ../nbs/10_temporal.ipynb 36
 def _parts(pipe):
     "The model bundle behind a pipeline (a `TextToVideoPipeline` holds one as `.model`; a bundle is its own)."
     m = getattr(pipe, 'model', pipe)
-    missing = [k for k in ('transformer', 'vae', 'encode_prompt', 'make_scheduler') if not hasattr(m, k)]
+    missing = [k for k in ('transformer', 'vae', 'tokenize', 'text_states', 'make_scheduler') if not hasattr(m, k)]
     if missing: raise TypeError(f'{type(pipe).__name__} lacks {missing}: pass a TextToVideoPipeline or a TextToVideo bundle')
     return m
 
 def _device(pipe) -> torch.device: return next(_parts(pipe).transformer.parameters()).device
 
+def _clip(video, name:str='video') -> Tensor:
+    "One clip as float (f, 3, h, w) on the CPU, from any layout vidlab knows."
+    check_video(video, name)
+    return to_tensor_video(video).cpu()
+
+@torch.no_grad()
+def encode_prompts(pipe, # a TextToVideoPipeline or TextToVideo bundle
+                   prompts:Sequence[str], # '' is the unconditional prompt
+                  ) -> tuple[Tensor, Tensor, Tensor]: # states (b, l, d), mask (b, l), pooled (b, d)
+    "The pipeline's tokenizer and text encoder on prompts: what the denoiser cross-attends to."
+    m = _parts(pipe)
+    tb = m.tokenize(list(prompts)).to(_device(pipe))
+    states, pooled = m.text_states(tb.input_ids, tb.attention_mask)
+    return states, tb.attention_mask, pooled
+
+def frames_per_latent(pipe) -> int:
+    "Video frames per latent frame: the VAE's temporal compression."
+    return compression(_parts(pipe).vae)[0]
+
+def tubelet_depth(pipe) -> int:
+    "Latent frames per token frame: the depth pt of the denoiser's tubelets."
+    return _parts(pipe).transformer.cfg.patch_size[0]
+
 def latent_window(pipe) -> int:
     "Latent frames of the clips the denoiser was trained on (its window)."
     m = _parts(pipe)
-    return m.config.frames // compression(m.vae)[0]
+    return m.config.frames // frames_per_latent(pipe)
 
 def prompt_model_fn(pipe, # a TextToVideoPipeline or TextToVideo bundle
                     prompts:Sequence[str], # the prompts windows may use (`cond` indexes them)
@@ -393,7 +397,7 @@ def prompt_model_fn(pipe, # a TextToVideoPipeline or TextToVideo bundle
     w = m.config.guidance_scale if guidance_scale is None else guidance_scale
     net = PerFrame(m.transformer) if per_frame else m.transformer
     with torch.no_grad():
-        states, mask, pooled = m.encode_prompt(list(prompts) + [''])[:3]  # the empty prompt is the last row
+        states, mask, pooled = encode_prompts(pipe, list(prompts) + [''])  # the empty prompt is the last row
         ctx = net.encode_text(states, mask, pooled)
     empty = len(prompts)
     def pick(rows:Tensor) -> TextContext:
@@ -422,7 +426,7 @@ def decode_latents(pipe, # a TextToVideoPipeline or TextToVideo bundle
     "Latents back to clips with the pipeline's VAE."
     return decode_video(_parts(pipe).vae, latents).float().cpu()
 
-# %% ../nbs/10_temporal.ipynb 42
+# %% ../nbs/10_temporal.ipynb 38
 def generate(pipe, # a TextToVideoPipeline or TextToVideo bundle
              prompts:Sequence[str], # one prompt per clip
              per_frame:bool=False, # every latent frame denoised on its own (an image model)
@@ -439,165 +443,199 @@ def generate(pipe, # a TextToVideoPipeline or TextToVideo bundle
     shape = (len(prompts), f, *m.vae.latent_shape(m.config.frames, m.config.size, m.config.size)[1:])
     g = make_generator(seed, generator)
     noise = randn(shape, g, dev)
-    if shared_noise: noise = noise[:, :1].expand(shape).contiguous()
     fn = prompt_model_fn(pipe, prompts, guidance_scale, per_frame)
+    if shared_noise:  # every piece the per-frame model denoises starts from the same noise
+        k = PerFrame(m.transformer).frames if per_frame else f
+        noise = noise[:, :k].repeat(1, f // k, 1, 1, 1)
     z = joint_sample(fn, m.make_scheduler(sampler), shape, conds=[[i] for i in range(len(prompts))],
                      num_inference_steps=num_inference_steps or m.config.num_inference_steps, latents=noise, generator=g)
     return decode_latents(pipe, z)
 
-# %% ../nbs/10_temporal.ipynb 44
-def _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator):
-    m = _parts(pipe)
-    return dict(steps=num_inference_steps or m.config.num_inference_steps, scheduler=m.make_scheduler(sampler),
-                generator=make_generator(seed, generator), window=latent_window(pipe), ct=compression(m.vae)[0])
+# %% ../nbs/10_temporal.ipynb 40
+ABLATION_METRICS = {  # the columns of the ablation table: name -> (meaning, value of real clips, better)
+    'fidelity': ('share of clips with every prompted attribute right (the evaluator)', 1.0, 'higher'),
+    **METRICS,
+    'seconds': ('sampling wall time per video, seconds', None, 'lower')}
 
-def _latent_shape(pipe, latent_frames:int) -> tuple:
-    m = _parts(pipe)
-    return (1, latent_frames, *m.vae.latent_shape(m.config.frames, m.config.size, m.config.size)[1:])
+def measure_generator(pipe, # a TextToVideoPipeline or TextToVideo bundle
+                      prompts:Sequence[str], # one clip per prompt
+                      per_frame:bool=False, shared_noise:bool=False, # which generator (see `generate`)
+                      batch_size:int=32, # clips sampled at once
+                      seed:int=0, # same seed, same clips
+                      **kwargs, # num_inference_steps, guidance_scale, sampler
+                     ) -> tuple[dict[str, float], Tensor]: # the row of the table, and the clips (b, f, 3, h, w)
+    "Prompt fidelity, temporal metrics and wall time of one generator on a list of prompts."
+    g, clips, start = make_generator(seed), [], time.perf_counter()
+    for i in range(0, len(prompts), batch_size):
+        clips.append(generate(pipe, prompts[i:i + batch_size], per_frame, shared_noise, generator=g, **kwargs))
+    seconds = (time.perf_counter() - start) / len(prompts)
+    videos = torch.cat(clips)
+    row = dict(fidelity=prompt_fidelity(videos, prompts)['all'], **summarize(temporal_metrics(videos)), seconds=seconds)
+    return row, videos
 
-def _clip(video, name:str='video') -> Tensor:
-    "One clip as float (f, 3, h, w) on the CPU, from any layout vidlab knows."
-    check_video(video, name)
-    return to_tensor_video(video).cpu()
+def ablation_table(arms:dict, # name -> (pipe, per_frame, shared_noise)
+                   prompts:Sequence[str], # the same prompts for every arm
+                   seed:int=0, # the same seed for every arm
+                   **kwargs, # passed to `measure_generator`
+                  ) -> tuple[dict[str, dict], dict[str, Tensor]]: # name -> row, name -> clips
+    "Measure several generators side by side on the same prompts and seed."
+    rows, clips = {}, {}
+    for name, (pipe, per_frame, shared) in arms.items():
+        rows[name], clips[name] = measure_generator(pipe, prompts, per_frame, shared, seed=seed, **kwargs)
+    return rows, clips
 
-def _check_frames(n:int, ct:int, what:str):
-    if n <= 0 or n % ct: raise ValueError(f'{what} must be a positive multiple of {ct} (the VAE compresses time {ct}x), got {n}')
+def format_table(rows:dict[str, dict], # name -> {column: number}
+                 columns:Sequence[str]|None=None, # which columns, in order (default: those of the first row)
+                ) -> str:
+    "A markdown table of the rows, numbers to 3 significant digits."
+    columns = list(columns or next(iter(rows.values())))
+    lines = ['| | ' + ' | '.join(columns) + ' |', '| --- |' + ' --- |' * len(columns)]
+    lines += [f'| {n} | ' + ' | '.join(f'{r.get(c, float("nan")):.3g}' for c in columns) + ' |' for n, r in rows.items()]
+    return '\n'.join(lines)
 
-def _centre_prompts(starts:Sequence[int], window:int, per_prompt:int, n_prompts:int, total:int) -> list[int]:
-    "The prompt of each window: the one whose segment holds the window's centre frame."
-    return [min(int(((s + window / 2) % total) // per_prompt), n_prompts - 1) for s in starts]
+# %% ../nbs/10_temporal.ipynb 49
+ARMS = ('image model', 'joint, factorized', 'joint, full')  # the denoisers the ablation trains
+GENERATORS = {  # the ablation's generators: name -> (trained arm, per_frame, shared_noise)
+    'image model, independent noise': ('image model', True, False),
+    'image model, shared noise': ('image model', True, True),
+    'joint, factorized': ('joint, factorized', False, False),
+    'joint, full 3D': ('joint, full', False, False)}
 
-def storyboard(pipe, # a TextToVideoPipeline or TextToVideo bundle
-               prompts:Sequence[str], # one prompt per segment, in order
-               frames_per_prompt:int|None=None, # video frames per segment (default: the model's clip length)
-               circular:bool=False, # let the windows wrap around: the end flows back into the start
-               num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
-               seed:int|None=None, generator:torch.Generator|None=None,
-              ) -> np.ndarray: # (len(prompts) * frames_per_prompt, h, w, 3)
-    "Several prompts become one video: overlapping windows, each denoised with the prompt of its centre."
-    if isinstance(prompts, str): prompts = [prompts]
-    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
-    per = frames_per_prompt or _parts(pipe).config.frames
-    _check_frames(per, c['ct'], 'frames_per_prompt')
-    seg = per // c['ct']  # latent frames per prompt
-    total = seg * len(prompts)
-    window = min(c['window'], total)
-    starts = window_starts(total, window, circular=circular)
-    conds = _centre_prompts(starts, window, seg, len(prompts), total)
-    fn = prompt_model_fn(pipe, prompts, guidance_scale)
-    z = joint_sample(fn, c['scheduler'], _latent_shape(pipe, total), window, starts, conds, circular,
-                     c['steps'], generator=c['generator'])
-    return to_numpy_video(decode_latents(pipe, z)[0])
+@dataclass
+class AblationConfig:
+    "The shared training budget of the ablation's arms."
+    steps:int = 800  # optimiser steps per arm
+    batch_size:int = 32  # clips per step
+    lr:float = 1e-3  # peak learning rate (AdamW)
+    warmup:int = 100  # steps of linear warm-up, then cosine decay
+    ema:float = 0.995  # EMA decay of the weights that are sampled
+    cond_drop:float = 0.1  # share of captions replaced by the empty prompt (for guidance)
+    clips:int = 4096  # training clips, encoded once by the VAE
+    dit:dict|None = None  # DiTConfig fields to change from the pipeline's denoiser (e.g. a smaller model for tests)
 
-def loop(pipe, # a TextToVideoPipeline or TextToVideo bundle
-         prompts:str|Sequence[str], # one prompt, or several segments of the loop
-         frames_per_prompt:int|None=None, # video frames per segment
-         **kwargs, # num_inference_steps, guidance_scale, sampler, seed, generator
-        ) -> np.ndarray: # (f, h, w, 3): its last frame leads into its first
-    "A seamless loop: a storyboard whose windows wrap around, so the end is denoised next to the start."
-    return storyboard(pipe, [prompts] if isinstance(prompts, str) else prompts, frames_per_prompt, circular=True, **kwargs)
+class SwapTransformer:
+    "A view of a pipeline's model with another denoiser: everything else (text, VAE, scheduler, config) is shared."
+    def __init__(self, pipe, # a TextToVideoPipeline or TextToVideo bundle
+                 transformer:VideoDiT, # the denoiser to use instead
+                ): self._model, self.transformer = _parts(pipe), transformer
+    def __getattr__(self, name): return getattr(self._model, name)
 
-def extend(pipe, # a TextToVideoPipeline or TextToVideo bundle
-           video, # the clip to continue, any layout vidlab knows; frames a multiple of the VAE's `ct`
-           prompt:str, # what the continuation shows
-           frames:int=8, # new frames, a multiple of `ct`
-           backward:bool=False, # add the frames before the clip instead of after it
-           num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
-           seed:int|None=None, generator:torch.Generator|None=None,
-          ) -> np.ndarray: # (f + frames, h, w, 3): the original frames kept exactly
-    "Continue a clip forwards or backwards, chunk by chunk, conditioning each chunk on the frames next to it."
-    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
-    clip, ct, w = _clip(video), c['ct'], c['window']
-    _check_frames(frames, ct, 'frames'); _check_frames(len(clip), ct, 'the clip length')
-    fn = prompt_model_fn(pipe, [prompt], guidance_scale)
-    while frames > 0:
-        new = min(frames // ct, max(1, w // 2), (w * ct - ct) // ct)  # latent frames added this round
-        ctx = min(w - new, len(clip) // ct)  # latent frames of context
-        part = clip[-ctx * ct:] if not backward else clip[:ctx * ct]
-        known = torch.zeros(_latent_shape(pipe, ctx + new), device=_device(pipe))
-        mask = torch.zeros(ctx + new, dtype=torch.bool)
-        sl = slice(0, ctx) if not backward else slice(new, new + ctx)
-        known[:, sl], mask[sl] = encode_clips(pipe, part[None]), True
-        z = joint_sample(fn, c['scheduler'], known.shape, num_inference_steps=c['steps'], known=known, known_mask=mask,
-                         generator=c['generator'])
-        out = decode_latents(pipe, z)[0]
-        clip = torch.cat([clip, out[ctx * ct:]]) if not backward else torch.cat([out[:new * ct], clip])
-        frames -= new * ct
-    return to_numpy_video(clip)
+def training_set(pipe, # the pipeline whose frozen VAE and text encoder encode the data
+                 clips:int, # how many training clips
+                 seed:int=0, # which clips (the training split of world `seed`)
+                ) -> dict[str, Tensor]:
+    "Latents of training clips and the encoded captions (the empty prompt last), computed once."
+    m, dev = _parts(pipe), _device(pipe)
+    world = ShapesWorld('train', frames=m.config.frames, size=m.config.size, seed=seed, length=clips)
+    lat, caps = [], []
+    for i in range(0, clips, 256):
+        b = world.batch(range(i, min(i + 256, clips)))
+        lat.append(encode_clips(pipe, b['video'])); caps += b['caption']
+    names = sorted(set(caps))
+    states, mask, pooled = encode_prompts(pipe, names + [''])
+    which = torch.tensor([names.index(c) for c in caps], device=dev)
+    return dict(latents=torch.cat(lat), text=which, states=states, mask=mask, pooled=pooled)
 
-def interpolate(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                video_a, video_b, # the clip to start from and the clip to arrive at
-                prompt:str, # what the transition shows
-                frames:int=8, # new frames between them, a multiple of `ct`
-                context:int|None=None, # frames of each clip the transition sees (default: `ct`)
-                num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
-                seed:int|None=None, generator:torch.Generator|None=None,
-               ) -> np.ndarray: # (f_a + frames + f_b, h, w, 3)
-    "Generate the frames that connect the end of one clip to the start of another."
-    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
-    a, b, ct = _clip(video_a, 'video_a'), _clip(video_b, 'video_b'), c['ct']
-    context = context or ct
-    _check_frames(frames, ct, 'frames'); _check_frames(context, ct, 'context')
-    if context > min(len(a), len(b)): raise ValueError(f'context={context} is longer than a clip ({len(a)} and {len(b)} frames)')
-    ka, kn = context // ct, frames // ct
-    total = 2 * ka + kn
-    known = torch.zeros(_latent_shape(pipe, total), device=_device(pipe))
-    known[:, :ka], known[:, ka + kn:] = encode_clips(pipe, a[None, -context:]), encode_clips(pipe, b[None, :context])
-    mask = torch.ones(total, dtype=torch.bool); mask[ka:ka + kn] = False
-    window = min(c['window'], total)
-    z = joint_sample(prompt_model_fn(pipe, [prompt], guidance_scale), c['scheduler'], known.shape, window,
-                     num_inference_steps=c['steps'], known=known, known_mask=mask, generator=c['generator'])
-    gap = decode_latents(pipe, z)[0, context:context + frames]
-    return to_numpy_video(torch.cat([a, gap, b]))
+def train_denoiser(pipe, # supplies the frozen text encoder, VAE, scheduler and the denoiser's config
+                   arm:str, # one of ARMS
+                   data:dict, # from `training_set`
+                   cfg:AblationConfig=AblationConfig(), # the budget
+                   seed:int=0, # initialisation and every random draw of training
+                  ) -> tuple[VideoDiT, Learner]: # the denoiser (EMA weights) to sample with, and its learner
+    "Train one arm of the ablation from scratch with the shared recipe and budget."
+    if arm not in ARMS: raise ValueError(f"arm {arm!r} is not allowed: choose one of {', '.join(ARMS)}")
+    m, dev = _parts(pipe), _device(pipe)
+    dcfg = replace(m.transformer.cfg, **{**(cfg.dit or {}), 'attention': 'full' if arm == 'joint, full' else 'factorized'})
+    if arm == 'image model': dcfg = replace(dcfg, patch_size=(1, *dcfg.patch_size[1:]))  # tubelets one frame deep
+    dit = VideoDiT(dcfg, seed=seed).to(dev)
+    net = PerFrame(dit) if arm == 'image model' else dit
+    sched, empty = m.make_scheduler('ddim'), len(data['states']) - 1
+    f = data['latents'].shape[1]
+    frames = f // m.transformer.cfg.patch_size[0] if arm == 'image model' else f  # image model: as many tokens as a clip
+    def data_fn(g:torch.Generator) -> dict:
+        i = torch.randint(len(data['latents']), (cfg.batch_size,), generator=g)
+        text = data['text'][i].clone()
+        text[torch.rand(cfg.batch_size, generator=g) < cfg.cond_drop] = empty  # conditioning dropout
+        pick = torch.rand(cfg.batch_size, f, generator=g).argsort(1)[:, :frames].sort(1).values  # (b, frames)
+        z0 = data['latents'][i[:, None], pick.to(data['latents'].device)]  # (b, frames, c, h, w)
+        noise = torch.randn(z0.shape, generator=g).to(dev)
+        return dict(z0=z0, text=text, noise=noise, t=sched.sample_timesteps(cfg.batch_size, g).to(dev))
+    def loss_fn(model, b:dict) -> Tensor:
+        xt = sched.add_noise(b['z0'], b['noise'], b['t'])
+        pred = model(xt, b['t'], data['states'][b['text']], data['mask'][b['text']], data['pooled'][b['text']])
+        return F.mse_loss(pred, sched.training_target(b['z0'], b['noise'], b['t']))
+    ema = EMA(cfg.ema)
+    learn = Learner(net, loss_fn, data_fn, opt=lambda p: torch.optim.AdamW(p, lr=cfg.lr), seed=seed,
+                    cbs=[LRSchedule(cfg.warmup), GradClip(1.0), ema]).fit(cfg.steps)
+    ema.copy_to(net)
+    return dit.eval().requires_grad_(False), learn
 
-def video_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                   video, # the clip to edit; frames a multiple of `ct`
-                   prompt:str, # the new prompt
-                   strength:float=0.6, # how far to noise it: 0 keeps the clip, 1 ignores it
-                   num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
-                   seed:int|None=None, generator:torch.Generator|None=None,
-                  ) -> np.ndarray: # (f, h, w, 3)
-    "SDEdit: noise a clip part way and denoise it under a new prompt (keeps the layout and motion, follows the prompt)."
-    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
-    clip = _clip(video)
-    _check_frames(len(clip), c['ct'], 'the clip length')
-    init = encode_clips(pipe, clip[None])
-    window = min(c['window'], init.shape[1])
-    z = joint_sample(prompt_model_fn(pipe, [prompt], guidance_scale), c['scheduler'], init.shape, window,
-                     num_inference_steps=c['steps'], init=init, strength=strength, generator=c['generator'])
-    return to_numpy_video(decode_latents(pipe, z)[0])
+def run_ablation(pipe, # supplies text encoder, VAE, scheduler and the denoiser's size
+                 prompts:Sequence[str], # the evaluation prompts, the same for every arm
+                 cfg:AblationConfig=AblationConfig(), # the shared budget
+                 seed:int=0, # training and sampling seed
+                 **kwargs, # num_inference_steps, guidance_scale, sampler
+                ) -> tuple[dict, dict]: # name -> table row (with train_seconds and final loss), name -> clips
+    "Train the three arms with the same budget and measure all four generators side by side."
+    data = training_set(pipe, cfg.clips, seed)
+    trained, train_info = {}, {}
+    for arm in ARMS:
+        dit, learn = train_denoiser(pipe, arm, data, cfg, seed)
+        trained[arm] = SwapTransformer(pipe, dit)
+        train_info[arm] = dict(train_seconds=learn.fit_seconds, loss=float(np.mean([h['loss'] for h in learn.history[-50:]])))
+    arms = {name: (trained[arm], per_frame, shared) for name, (arm, per_frame, shared) in GENERATORS.items()}
+    rows, clips = ablation_table(arms, prompts, seed, **kwargs)
+    for name, row in rows.items(): row.update(train_info[GENERATORS[name][0]])
+    return rows, clips
 
-def prompted_velocity(prompt:str, # a prompt; its direction (if any) sets the motion
-                      frames:int, # frames of the clip the speed is spread over
-                      size:int, # frame width in pixels
-                     ) -> Tensor: # (2,) pixels per frame (x, y)
-    "The shapes world's typical velocity for a prompt: its direction at the middle of the world's speeds (0 if none)."
-    d = parse_caption(prompt).get('direction')
-    if d is None: return torch.zeros(2)
-    return torch.tensor(DIRECTIONS[d], dtype=torch.float32) * sum(TRAVEL) / 2 * size / (frames - 1)
+# %% ../nbs/10_temporal.ipynb 51
+def plot_ablation(rows:dict[str, dict], # name -> table row
+                  clips:dict[str, Tensor], # name -> (b, f, 3, h, w) the clips each arm made for the same prompts
+                  index:int=0, # which prompt's clips to show
+                  every:int=2, # show every `every`-th frame
+                  metrics:dict=ABLATION_METRICS, # the panels
+                 ):
+    "Bars for every metric of every arm, and each arm's clip for one prompt; returns the figure."
+    import matplotlib.pyplot as plt
+    from vidlab.core import plot_frames
+    fig = plt.figure(figsize=(2.6 * len(metrics), 3 + 0.7 * len(clips)))
+    grid = fig.add_gridspec(2, len(metrics), height_ratios=[3, 0.7 * len(clips)])
+    plot_metrics(rows, metrics, log=('flicker', 'smoothness', 'warp_error', 'seconds'),
+                 axs=[fig.add_subplot(grid[0, i]) for i in range(len(metrics))])
+    plot_frames([v[index] for v in clips.values()], titles=list(clips), every=every, ax=fig.add_subplot(grid[1, :]))
+    fig.tight_layout()
+    return fig
 
-def image_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                   image, # the first frame: numpy (h, w, 3) or torch (3, h, w) in [0, 1]
-                   prompt:str, # how it should move
-                   num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
-                   seed:int|None=None, generator:torch.Generator|None=None,
-                  ) -> np.ndarray: # (f, h, w, 3)
-    "Animate a first frame: the image, slid along the prompt's motion for one latent frame, is the known start."
-    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
-    m, ct = _parts(pipe), c['ct']
-    img = torch.as_tensor(np.asarray(image), dtype=torch.float32)
-    if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3: img = img.permute(2, 0, 1)  # (h, w, 3) -> (3, h, w)
-    if img.ndim != 3 or img.shape[0] != 3: raise ValueError(f'image must be (h, w, 3) or (3, h, w), got {tuple(img.shape)}')
-    vel = prompted_velocity(prompt, m.config.frames, img.shape[-1])
-    start, _ = warp_frames(img[None].expand(ct, -1, -1, -1), torch.arange(ct)[:, None] * vel)  # (ct, 3, h, w)
-    known = torch.zeros(_latent_shape(pipe, c['window']), device=_device(pipe))
-    known[:, :1] = encode_clips(pipe, start[None])
-    mask = torch.zeros(c['window'], dtype=torch.bool); mask[0] = True
-    z = joint_sample(prompt_model_fn(pipe, [prompt], guidance_scale), c['scheduler'], known.shape,
-                     num_inference_steps=c['steps'], known=known, known_mask=mask, generator=c['generator'])
-    return to_numpy_video(decode_latents(pipe, z)[0])
+# %% ../nbs/10_temporal.ipynb 57
+def temporal_attention_maps(transformer:VideoDiT, # the denoiser
+                            latents:Tensor, # (b, f, c, h, w) noisy latents
+                            t:Tensor|float, # timestep(s) of the noise level
+                            context:TextContext, # the prompt, from `transformer.encode_text`
+                           ) -> tuple[Tensor, list[str]]: # (layers, b, heads, f', f') maps and each layer's kind
+    "Frame-to-frame attention of every layer and head for one denoising step (spatial layers: the identity)."
+    with torch.no_grad(), transformer.record_attention() as maps: transformer(latents, t, context=context)
+    return torch.stack([temporal_attention(m) for m in maps]), [m.kind for m in maps]
 
-# %% ../nbs/10_temporal.ipynb 46
+def attention_image(weights:Tensor, # (f', f') one layer's and head's map, rows = query frames
+                    thumbs:np.ndarray|None=None, # (f', h, w, 3) a picture of each frame, drawn along the edges
+                    cell:int=24, # pixels per matrix cell
+                    cmap:str='viridis', # matplotlib colour map, 0 -> 1
+                   ) -> np.ndarray: # (H, W, 3) float32 image
+    "Pure: a frames x frames attention map as an image, each row and column labelled by its frame."
+    import matplotlib
+    n = weights.shape[0]
+    heat = matplotlib.colormaps[cmap](weights.detach().float().cpu().clamp(0, 1).numpy())[..., :3].astype(np.float32)
+    heat = heat.repeat(cell, 0).repeat(cell, 1)  # (n*cell, n*cell, 3)
+    if thumbs is None: return heat
+    th = np.stack([np.asarray(to_numpy_video(thumbs[i:i + 1]))[0] for i in range(n)])  # (n, h, w, 3)
+    k = max(1, cell // th.shape[1])
+    th = th.repeat(k, 1).repeat(k, 2)[:, :cell, :cell]
+    pad = lambda a: np.pad(a, ((0, cell - a.shape[0]), (0, cell - a.shape[1]), (0, 0)))
+    side = np.concatenate([pad(t) for t in th], 0)  # (n*cell, cell, 3) query frames down the left
+    top = np.concatenate([np.zeros((cell, cell, 3), np.float32)] + [pad(t) for t in th], 1)  # key frames along the top
+    return np.concatenate([top, np.concatenate([side, heat], 1)], 0)
+
+# %% ../nbs/10_temporal.ipynb 61
 def clip_attention_maps(pipe, # a TextToVideoPipeline or TextToVideo bundle
                         video, # the clip to look at, any layout vidlab knows
                         prompt:str, # its prompt
@@ -608,7 +646,7 @@ def clip_attention_maps(pipe, # a TextToVideoPipeline or TextToVideo bundle
     m = _parts(pipe)
     z0 = encode_clips(pipe, _clip(video)[None])
     noise = randn(tuple(z0.shape), make_generator(seed), z0.device)
-    with torch.no_grad(): ctx = m.transformer.encode_text(*m.encode_prompt([prompt])[:3])
+    with torch.no_grad(): ctx = m.transformer.encode_text(*encode_prompts(pipe, [prompt]))
     scheduler, out, kinds = m.make_scheduler('ddim'), {}, []
     for t in timesteps:
         tt = torch.tensor([float(t)], device=z0.device)
@@ -656,49 +694,156 @@ def attention_widget(maps:dict, # {t: (layers, heads, f', f')} from `clip_attent
     box.layer, box.head, box.level, box.image, box.label = layer, head, level, image, label
     return box
 
-# %% ../nbs/10_temporal.ipynb 49
-ABLATION_METRICS = {  # the columns of the ablation table: name -> (meaning, value of real clips, better)
-    'fidelity': ('share of clips with every prompted attribute right (the evaluator)', 1.0, 'higher'),
-    **METRICS,
-    'seconds': ('sampling wall time per video, seconds', None, 'lower')}
+# %% ../nbs/10_temporal.ipynb 68
+def _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator) -> dict:
+    "What every capability needs: steps, a fresh scheduler, the generator, window, ct, pt and the piece size in frames."
+    m = _parts(pipe)
+    ct, pt = frames_per_latent(pipe), tubelet_depth(pipe)
+    return dict(steps=num_inference_steps or m.config.num_inference_steps, scheduler=m.make_scheduler(sampler),
+                generator=make_generator(seed, generator), window=latent_window(pipe), ct=ct, pt=pt, unit=ct * pt,
+                device=_device(pipe))
 
-def measure_generator(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                      prompts:Sequence[str], # one clip per prompt
-                      per_frame:bool=False, shared_noise:bool=False, # which generator (see `generate`)
-                      batch_size:int=32, # clips sampled at once
-                      seed:int=0, # same seed, same clips
-                      **kwargs, # num_inference_steps, guidance_scale, sampler
-                     ) -> tuple[dict[str, float], Tensor]: # the row of the table, and the clips (b, f, 3, h, w)
-    "Prompt fidelity, temporal metrics and wall time of one generator on a list of prompts."
-    g, clips, start = make_generator(seed), [], time.perf_counter()
-    for i in range(0, len(prompts), batch_size):
-        clips.append(generate(pipe, prompts[i:i + batch_size], per_frame, shared_noise, generator=g, **kwargs))
-    seconds = (time.perf_counter() - start) / len(prompts)
-    videos = torch.cat(clips)
-    row = dict(fidelity=prompt_fidelity(videos, prompts)['all'], **summarize(temporal_metrics(videos)), seconds=seconds)
-    return row, videos
+def _latent_shape(pipe, latent_frames:int) -> tuple:
+    m = _parts(pipe)
+    return (1, latent_frames, *m.vae.latent_shape(m.config.frames, m.config.size, m.config.size)[1:])
 
-def ablation_table(arms:dict, # name -> (pipe, per_frame, shared_noise)
-                   prompts:Sequence[str], # the same prompts for every arm
-                   seed:int=0, # the same seed for every arm
-                   **kwargs, # passed to `measure_generator`
-                  ) -> tuple[dict[str, dict], dict[str, Tensor]]: # name -> row, name -> clips
-    "Measure several generators side by side on the same prompts and seed."
-    rows, clips = {}, {}
-    for name, (pipe, per_frame, shared) in arms.items():
-        rows[name], clips[name] = measure_generator(pipe, prompts, per_frame, shared, seed=seed, **kwargs)
-    return rows, clips
+def _check_frames(n:int, unit:int, what:str):
+    if n <= 0 or n % unit:
+        raise ValueError(f'{what} must be a positive multiple of {unit} video frames (one tubelet of the denoiser), got {n}')
 
-def format_table(rows:dict[str, dict], # name -> {column: number}
-                 columns:Sequence[str]|None=None, # which columns, in order (default: those of the first row)
-                ) -> str:
-    "A markdown table of the rows, numbers to 3 significant digits."
-    columns = list(columns or next(iter(rows.values())))
-    lines = ['| | ' + ' | '.join(columns) + ' |', '| --- |' + ' --- |' * len(columns)]
-    lines += [f'| {n} | ' + ' | '.join(f'{r.get(c, float("nan")):.3g}' for c in columns) + ' |' for n, r in rows.items()]
-    return '\n'.join(lines)
+def _centre_prompts(starts:Sequence[int], window:int, per_prompt:int, n_prompts:int, total:int) -> list[int]:
+    "The prompt of each window: the one whose segment holds the window's centre frame."
+    return [min(int(((s + window / 2) % total) // per_prompt), n_prompts - 1) for s in starts]
 
-# %% ../nbs/10_temporal.ipynb 52
+def _sample(pipe, c:dict, prompts:Sequence[str], guidance_scale, total:int, **kwargs) -> Tensor:
+    "joint_sample over `total` latent frames in windows of at most w, starting every pt frames; decoded (f, 3, h, w)."
+    window = min(c['window'], total)
+    circular = kwargs.pop('circular', False)
+    starts = kwargs.pop('starts', None) or window_starts(total, window, c['pt'], circular)
+    z = joint_sample(prompt_model_fn(pipe, prompts, guidance_scale), c['scheduler'], _latent_shape(pipe, total), window,
+                     starts, circular=circular, num_inference_steps=c['steps'], generator=c['generator'],
+                     device=c['device'], **kwargs)
+    return decode_latents(pipe, z)[0]
+
+def storyboard(pipe, # a TextToVideoPipeline or TextToVideo bundle
+               prompts:Sequence[str], # one prompt per segment, in order
+               frames_per_prompt:int|None=None, # video frames per segment (default: the model's clip length)
+               circular:bool=False, # let the windows wrap around: the end flows back into the start
+               num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
+               seed:int|None=None, generator:torch.Generator|None=None,
+              ) -> np.ndarray: # (len(prompts) * frames_per_prompt, h, w, 3)
+    "Several prompts become one video: overlapping windows, each denoised with the prompt of its centre."
+    if isinstance(prompts, str): prompts = [prompts]
+    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
+    per = frames_per_prompt or _parts(pipe).config.frames
+    _check_frames(per, c['unit'], 'frames_per_prompt')
+    seg = per // c['ct']  # latent frames per prompt
+    total = seg * len(prompts)
+    window = min(c['window'], total)
+    starts = window_starts(total, window, c['pt'], circular)
+    conds = _centre_prompts(starts, window, seg, len(prompts), total)
+    return to_numpy_video(_sample(pipe, c, prompts, guidance_scale, total, starts=starts, conds=conds, circular=circular))
+
+def loop(pipe, # a TextToVideoPipeline or TextToVideo bundle
+         prompts:str|Sequence[str], # one prompt, or several segments of the loop
+         frames_per_prompt:int|None=None, # video frames per segment
+         **kwargs, # num_inference_steps, guidance_scale, sampler, seed, generator
+        ) -> np.ndarray: # (f, h, w, 3): its last frame leads into its first
+    "A seamless loop: a storyboard whose windows wrap around, so the end is denoised next to the start."
+    return storyboard(pipe, [prompts] if isinstance(prompts, str) else prompts, frames_per_prompt, circular=True, **kwargs)
+
+def extend(pipe, # a TextToVideoPipeline or TextToVideo bundle
+           video, # the clip to continue, any layout vidlab knows
+           prompt:str, # what the continuation shows
+           frames:int=8, # new frames
+           backward:bool=False, # add the frames before the clip instead of after it
+           num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
+           seed:int|None=None, generator:torch.Generator|None=None,
+          ) -> np.ndarray: # (f + frames, h, w, 3): the original frames kept exactly
+    "Continue a clip forwards or backwards, step by step, each new piece conditioned on the frames next to it."
+    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
+    clip, ct, unit = _clip(video), c['ct'], c['unit']
+    _check_frames(frames, unit, 'frames'); _check_frames(len(clip), unit, 'the clip length')
+    w = c['window'] * ct  # video frames the denoiser sees at once
+    while frames > 0:
+        new = min(frames, max(unit, w // 2 // unit * unit))  # video frames added in this step: at most half the window
+        ctx = min(w - new, len(clip))  # video frames of context
+        part = clip[-ctx:] if not backward else clip[:ctx]
+        total = (ctx + new) // ct
+        known = torch.zeros(_latent_shape(pipe, total), device=c['device'])
+        mask = torch.zeros(total, dtype=torch.bool)
+        sl = slice(0, ctx // ct) if not backward else slice(new // ct, total)
+        known[:, sl], mask[sl] = encode_clips(pipe, part[None]), True
+        out = _sample(pipe, c, [prompt], guidance_scale, total, known=known, known_mask=mask)
+        clip = torch.cat([clip, out[ctx:]]) if not backward else torch.cat([out[:new], clip])
+        frames -= new
+    return to_numpy_video(clip)
+
+def interpolate(pipe, # a TextToVideoPipeline or TextToVideo bundle
+                video_a, video_b, # the clip to start from and the clip to arrive at
+                prompt:str, # what the transition shows
+                frames:int=8, # new frames between them
+                context:int|None=None, # frames of each clip the transition sees (default: one tubelet)
+                num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
+                seed:int|None=None, generator:torch.Generator|None=None,
+               ) -> np.ndarray: # (f_a + frames + f_b, h, w, 3)
+    "Generate the frames that connect the end of one clip to the start of another."
+    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
+    a, b, ct = _clip(video_a, 'video_a'), _clip(video_b, 'video_b'), c['ct']
+    context = context or c['unit']
+    _check_frames(frames, c['unit'], 'frames'); _check_frames(context, c['unit'], 'context')
+    if context > min(len(a), len(b)): raise ValueError(f'context={context} is longer than a clip ({len(a)} and {len(b)} frames)')
+    ka, kn = context // ct, frames // ct
+    total = 2 * ka + kn
+    known = torch.zeros(_latent_shape(pipe, total), device=c['device'])
+    known[:, :ka], known[:, ka + kn:] = encode_clips(pipe, a[None, -context:]), encode_clips(pipe, b[None, :context])
+    mask = torch.ones(total, dtype=torch.bool); mask[ka:ka + kn] = False
+    gap = _sample(pipe, c, [prompt], guidance_scale, total, known=known, known_mask=mask)[context:context + frames]
+    return to_numpy_video(torch.cat([a, gap, b]))
+
+def video_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
+                   video, # the clip to edit
+                   prompt:str, # the new prompt
+                   strength:float=0.6, # how far to noise it: 0 keeps the clip, 1 ignores it
+                   num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
+                   seed:int|None=None, generator:torch.Generator|None=None,
+                  ) -> np.ndarray: # (f, h, w, 3)
+    "SDEdit: noise a clip part way and denoise it under a new prompt (keeps the layout and motion, follows the prompt)."
+    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
+    clip = _clip(video)
+    _check_frames(len(clip), c['unit'], 'the clip length')
+    init = encode_clips(pipe, clip[None])
+    return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, init.shape[1], init=init, strength=strength))
+
+def prompted_velocity(prompt:str, # a prompt; its direction (if any) sets the motion
+                      frames:int, # frames of the clip the speed is spread over
+                      size:int, # frame width in pixels
+                     ) -> Tensor: # (2,) pixels per frame (x, y)
+    "The shapes world's typical velocity for a prompt: its direction at the middle of the world's speeds (0 if none)."
+    d = parse_caption(prompt).get('direction')
+    if d is None: return torch.zeros(2)
+    return torch.tensor(DIRECTIONS[d], dtype=torch.float32) * sum(TRAVEL) / 2 * size / (frames - 1)
+
+def image_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
+                   image, # the first frame: numpy (h, w, 3) or torch (3, h, w) in [0, 1]
+                   prompt:str, # how it should move
+                   num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
+                   seed:int|None=None, generator:torch.Generator|None=None,
+                  ) -> np.ndarray: # (f, h, w, 3)
+    "Animate a first frame: its latent frame is known (slid along the prompt's motion if it spans several frames)."
+    c = _common(pipe, num_inference_steps, guidance_scale, sampler, seed, generator)
+    m, ct = _parts(pipe), c['ct']
+    img = torch.as_tensor(np.asarray(image), dtype=torch.float32)
+    if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3: img = img.permute(2, 0, 1)  # (h, w, 3) -> (3, h, w)
+    if img.ndim != 3 or img.shape[0] != 3: raise ValueError(f'image must be (h, w, 3) or (3, h, w), got {tuple(img.shape)}')
+    vel = prompted_velocity(prompt, m.config.frames, img.shape[-1])
+    start, _ = warp_frames(img[None].expand(ct, -1, -1, -1), torch.arange(ct)[:, None] * vel)  # (ct, 3, h, w)
+    known = torch.zeros(_latent_shape(pipe, c['window']), device=c['device'])
+    known[:, :1] = encode_clips(pipe, start[None])
+    mask = torch.zeros(c['window'], dtype=torch.bool); mask[0] = True
+    return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, c['window'], known=known, known_mask=mask))
+
+# %% ../nbs/10_temporal.ipynb 70
 def long_clips(prompts:Sequence[str], # full captions (every attribute stated)
                frames:int=24, # frames per clip
                size:int=32, # frame height and width
@@ -733,7 +878,7 @@ def seam_ratio(videos, # (b, f, 3, h, w) clips meant to loop, or a list
     inner = (x[:, 1:] - x[:, :-1]).abs().mean((2, 3, 4)).median(1).values
     return (x[:, 0] - x[:, -1]).abs().mean((1, 2, 3)) / inner.clamp(min=1e-8)
 
-# %% ../nbs/10_temporal.ipynb 55
+# %% ../nbs/10_temporal.ipynb 73
 IDENTITY_OK = 0.9  # a clip "keeps its object" when at least this share of its frames agree on colour, shape and size
 SEAM_OK = 2.0  # a loop is seamless when its wrap-around changes at most this many times the median frame change
 TURNS = {'left': 'up', 'up': 'right', 'right': 'down', 'down': 'left'}  # a storyboard's second direction: a right angle
@@ -749,14 +894,14 @@ def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
                      ) -> dict[str, dict]: # capability -> dict(success, ...numbers)
     "Success rate of each joint-modelling capability on n cases with known answers."
     m = _parts(pipe)
-    f, ct, size = m.config.frames, compression(m.vae)[0], m.config.size
+    f, unit, size = m.config.frames, frames_per_latent(pipe) * tubelet_depth(pipe), m.config.size
     combos = combinations('all')
     pick = torch.randperm(len(combos), generator=make_generator(seed))[:n].tolist()
     cases = [combos[i] for i in pick]
     prompts = [caption(c) for c in cases]
     g = make_generator(seed)
     res = {}
-    half = f // 2 // ct * ct  # frames added by extension and interpolation
+    half = f // 2 // unit * unit  # frames added by extension
     truth = long_clips(prompts, f + half, size, seed)  # (n, f + half, 3, h, w)
 
     outs = [image_to_video(pipe, truth[i, 0], p, generator=g, **kwargs) for i, p in enumerate(prompts)]
@@ -773,10 +918,10 @@ def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
         res[name] = dict(success=float(((err <= tol) & (ident >= IDENTITY_OK)).float().mean()), track_px=float(err.nanmean()),
                          identity=float(ident.mean()), flicker=float(flicker(outs).nanmean()))
 
-    a, b = truth[:, :ct], truth[:, -ct:]
-    gap = f + half - 2 * ct
+    a, b = truth[:, :unit], truth[:, -unit:]
+    gap = f + half - 2 * unit
     outs = torch.stack([to_tensor_video(interpolate(pipe, x, y, p, gap, generator=g, **kwargs)) for x, y, p in zip(a, b, prompts)])
-    err, ident = track_error(outs[:, ct:-ct], truth[:, ct:-ct]), identity_persistence(outs)['identity']
+    err, ident = track_error(outs[:, unit:-unit], truth[:, unit:-unit]), identity_persistence(outs)['identity']
     res['interpolate'] = dict(success=float(((err <= tol) & (ident >= IDENTITY_OK)).float().mean()), track_px=float(err.nanmean()),
                               identity=float(ident.mean()))
 
