@@ -7,7 +7,7 @@ frame), and prints one table: prompt fidelity, flicker, identity, smoothness, wa
 wall time. With --capabilities it measures instead the success of every joint-modelling capability of the shipped
 model (image to video, extension, interpolation, SDEdit recolouring, storyboard, loop).
 
-    python benchmarks/temporal_ablation.py                       # the full ablation (about 10 min on 2 cores)
+    python benchmarks/temporal_ablation.py                       # the full ablation (about 15 min, 1 thread)
     python benchmarks/temporal_ablation.py --steps 300 --prompts 48
     python benchmarks/temporal_ablation.py --capabilities --cases 32
 """
@@ -18,7 +18,7 @@ import torch
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--steps', type=int, default=1500, help='training steps per arm (the shared budget)')
+    ap.add_argument('--steps', type=int, default=None, help='training steps per arm, the shared budget (default: AblationConfig().steps)')
     ap.add_argument('--prompts', type=int, default=96, help='evaluation prompts, spread over all 192 combinations')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--capabilities', action='store_true', help='measure the capabilities of the shipped model instead')
@@ -46,9 +46,9 @@ def main(argv=None):
         combos = combinations('all')
         step = max(1, len(combos) // args.prompts)
         prompts = [caption(c) for c in combos[::step]][:args.prompts]
-        cfg = AblationConfig(steps=args.steps)
+        cfg = AblationConfig(**({} if args.steps is None else dict(steps=args.steps)))
         rows, clips = run_ablation(pipe, prompts, cfg, seed=args.seed)
-        print(f'temporal ablation: {args.steps} training steps per arm, {len(prompts)} prompts, seed {args.seed}')
+        print(f'temporal ablation: {cfg.steps} training steps per arm, {len(prompts)} prompts, seed {args.seed}')
         print(format_table(rows))
         result = dict(config=vars(cfg), prompts=len(prompts), rows=rows)
         if out: plot_ablation(rows, clips).savefig(out / 'temporal_ablation.png', dpi=120)

@@ -168,6 +168,7 @@ class TrainConfig:
     warmup:int = 100  # linear warm-up steps, then cosine decay
     ema:float = 0.999  # EMA decay of the weights used for sampling
     cond_dropout:float = 0.1  # share of prompts replaced by the empty prompt (for guidance)
+    train_text_encoder:bool = False  # jointly trained, the encoder collapsed 'left'/'right' (measured); frozen it keeps them apart
     grad_clip:float = 1.0  # gradient norm clip
     n_latents:int = 4096  # training clips encoded once into the latent cache
     eval_every:int = 500  # steps between prompt-fidelity checks
@@ -247,6 +248,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         if out is not None: save_vae(model.vae, out / 'vae')
     vae_seconds = time.perf_counter() - t0
     model.vae.requires_grad_(False).eval()
+    if not recipe.train_text_encoder: model.text_encoder.requires_grad_(False)
     # stage 2: transformer + text encoder on cached latents
     scheduler = model.make_scheduler('ddpm')
     cache = latent_cache(model, recipe.n_latents, seed=seed)
@@ -374,7 +376,7 @@ def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
             **prompt_fidelity(videos, prompts), frame_change_ratio=change(videos) / change(real['video']))
     return report
 
-# %% ../nbs/09_pipeline.ipynb 34
+# %% ../nbs/09_pipeline.ipynb 35
 class DenoisingDemo:
     "Widget: type a prompt, press generate, scrub or play through the denoising steps of the trained model."
     def __init__(self, pipe:TextToVideoPipeline, # the pipeline to watch

@@ -16,9 +16,9 @@ from einops import rearrange
 from .core import make_generator, to_tensor_video, to_numpy_video, video_grid, check_video
 from .data import (COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, VOCAB, TRAVEL, ShapesWorld, render_clips,
                          parse_caption, caption, combinations, hash_uniform)
-from .evaluation import object_mask, largest_blob, describe, describe_batch, prompt_fidelity, _as_batch
+from .evaluation import object_mask, largest_blob, describe_batch, prompt_fidelity, _as_batch
 from .vae import encode_video, decode_video, compression
-from .diffusion import randn, classifier_free_guidance
+from .diffusion import randn, classifier_free_guidance, noise_levels
 from .dit import VideoDiT, DiTConfig, TextContext, temporal_attention
 from .training import Learner, LRSchedule, GradClip, EMA
 
@@ -310,6 +310,7 @@ def joint_sample(model_fn:Callable, # model_fn(x (n, window, c, h, w), t (n,), c
                  init:Tensor|None=None, # (b, frames, c, h, w) clean latents to start from (SDEdit)
                  strength:float=1.0, # share of the schedule to run from `init` (1: from pure noise)
                  latents:Tensor|None=None, # x_T, or the noise added to `init` (default: drawn from seed/generator)
+                 resample:int=1, # RePaint's resampling: denoise each step this many times, re-noising in between
                  seed:int|None=None, generator:torch.Generator|None=None, # randomness
                  device:str|torch.device|None=None, # where to sample (default: that of latents/known/init, else cpu)
                  callback:Callable|None=None, # callback(i, t, x) after each step
@@ -341,11 +342,16 @@ def joint_sample(model_fn:Callable, # model_fn(x (n, window, c, h, w), t (n,), c
     cond = conds.expand(b, len(starts)).reshape(-1).to(dev)  # (b*nw,) the prompt of every window of every clip
     idx_dev = idx.to(dev)
     for i, t in enumerate(timesteps):
-        if known is not None: x = torch.where(mask, scheduler.add_noise(known, known_noise, t.reshape(1)), x)
-        xw = rearrange(scale_input(x, t)[:, idx_dev], 'b n w c h v -> (b n) w c h v')  # every window of every clip
-        out = rearrange(model_fn(xw, t.expand(len(xw)), cond), '(b n) w c h v -> b (n w) c h v', b=b)
-        avg = torch.zeros_like(x).index_add_(1, idx_dev.flatten(), out) / count.to(dev, x.dtype)[:, None, None, None]
-        x = scheduler.step(avg, t, x, generator=g).prev_sample
+        for u in range(resample if i < len(timesteps) - 1 else 1):
+            if u:  # RePaint: back from the next noise level to this one, x_t = (a_t/a_s) x_s + sqrt(s_t^2 - (a_t/a_s)^2 s_s^2) eps
+                (a_t, s_t), (a_s, s_s) = noise_levels(scheduler, t), noise_levels(scheduler, timesteps[i + 1])
+                r = (a_t / a_s).item()
+                x = r * x + (s_t.item() ** 2 - r ** 2 * s_s.item() ** 2) ** 0.5 * randn(tuple(shape), g, dev)
+            if known is not None: x = torch.where(mask, scheduler.add_noise(known, known_noise, t.reshape(1)), x)
+            xw = rearrange(scale_input(x, t)[:, idx_dev], 'b n w c h v -> (b n) w c h v')  # every window of every clip
+            out = rearrange(model_fn(xw, t.expand(len(xw)), cond), '(b n) w c h v -> b (n w) c h v', b=b)
+            avg = torch.zeros_like(x).index_add_(1, idx_dev.flatten(), out) / count.to(dev, x.dtype)[:, None, None, None]
+            x = scheduler.step(avg, t, x, generator=g).prev_sample
         if callback is not None: callback(i, t, x)
     return torch.where(mask, known, x) if known is not None else x
 
@@ -582,7 +588,9 @@ def run_ablation(pipe, # supplies text encoder, VAE, scheduler and the denoiser'
     for arm in ARMS:
         dit, learn = train_denoiser(pipe, arm, data, cfg, seed)
         trained[arm] = SwapTransformer(pipe, dit)
-        train_info[arm] = dict(train_seconds=learn.fit_seconds, loss=float(np.mean([h['loss'] for h in learn.history[-50:]])))
+        losses = [h['loss'] for h in learn.history]
+        k = max(1, len(losses) // 10)  # the first and last tenth of training
+        train_info[arm] = dict(train_seconds=learn.fit_seconds, first_loss=float(np.mean(losses[:k])), loss=float(np.mean(losses[-k:])))
     arms = {name: (trained[arm], per_frame, shared) for name, (arm, per_frame, shared) in GENERATORS.items()}
     rows, clips = ablation_table(arms, prompts, seed, **kwargs)
     for name, row in rows.items(): row.update(train_info[GENERATORS[name][0]])
@@ -723,7 +731,9 @@ def _sample(pipe, c:dict, prompts:Sequence[str], guidance_scale, total:int, **kw
     z = joint_sample(prompt_model_fn(pipe, prompts, guidance_scale), c['scheduler'], _latent_shape(pipe, total), window,
                      starts, circular=circular, num_inference_steps=c['steps'], generator=c['generator'],
                      device=c['device'], **kwargs)
-    return decode_latents(pipe, z)[0]
+    if not circular: return decode_latents(pipe, z)[0]
+    k = c['pt']  # a loop is decoded with a tubelet of the other end on each side, so the decoder sees across the seam
+    return decode_latents(pipe, torch.cat([z[:, -k:], z, z[:, :k]], 1))[0, k * c['ct']:-k * c['ct']]
 
 def storyboard(pipe, # a TextToVideoPipeline or TextToVideo bundle
                prompts:Sequence[str], # one prompt per segment, in order
@@ -871,12 +881,14 @@ def track_error(videos, # (b, f, 3, h, w) generated clips or a list
     d = (object_track(videos) - object_track(targets)).square().sum(-1)  # (b, f), NaN where either is missing
     return d.nanmean(1).sqrt()
 
-def seam_ratio(videos, # (b, f, 3, h, w) clips meant to loop, or a list
+def seam_ratio(videos, # (b, f, 3, h, w) clips, or a list
+               at:int|None=None, # the join between frames at-1 and at; None: the wrap-around, last frame to first
               ) -> Tensor: # (b,)
-    "Change from the last frame to the first over the median frame-to-frame change (about 1: a seamless loop)."
+    "Change across a join over the median frame-to-frame change: about 1 when the join is as smooth as the rest."
     x = _as_batch(videos)
     inner = (x[:, 1:] - x[:, :-1]).abs().mean((2, 3, 4)).median(1).values
-    return (x[:, 0] - x[:, -1]).abs().mean((1, 2, 3)) / inner.clamp(min=1e-8)
+    a, b = (x[:, -1], x[:, 0]) if at is None else (x[:, at - 1], x[:, at])
+    return (b - a).abs().mean((1, 2, 3)) / inner.clamp(min=1e-8)
 
 # %% ../nbs/10_temporal.ipynb 73
 IDENTITY_OK = 0.9  # a clip "keeps its object" when at least this share of its frames agree on colour, shape and size

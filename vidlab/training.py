@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_training.ipynb 3
 from __future__ import annotations
-import json, math, random, time, copy
+import math, random, time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from torch.utils.flop_counter import FlopCounterMode
-from .core import make_generator, atomic_write, save_safetensors, load_safetensors
+from .core import make_generator, save_safetensors, load_safetensors
 
 # %% auto 0
 __all__ = ['HOOKS', 'MIXED_PRECISION', 'CHECKPOINT_FORMAT', 'CancelFit', 'Callback', 'Learner', 'smooth', 'in_notebook',
@@ -143,6 +143,7 @@ def plot_history(history:list[dict], # learn.history
                  ax=None, # matplotlib axes (a new figure otherwise)
                 ):
     "Raw and smoothed loss against step (log scale), with evaluation metrics on a second axis; returns the figure."
+    import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6, 3))
     steps, losses = [h['step'] for h in history], [h['loss'] for h in history]
     ax.plot(steps, losses, alpha=0.3, lw=0.8, label='loss')
@@ -165,6 +166,7 @@ class LossPlot(Callback):
     def before_fit(self, learn):
         self.on = in_notebook() if self.enabled is None else self.enabled
         if not self.on: return
+        import matplotlib.pyplot as plt
         from IPython.display import display
         self.fig, self.ax = plt.subplots(figsize=(6, 3))
         plt.close(self.fig)  # shown through the display handle only
