@@ -14,9 +14,10 @@ p.add_argument('--steps', type=int, default=25)
 p.add_argument('--batch', type=int, default=64)
 p.add_argument('--repeats', type=int, default=5)
 p.add_argument('--device', default=None)
+p.add_argument('--model', default=None, help='model folder (default: the shipped model)')
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-pipe = TextToVideoPipeline.from_pretrained(device=a.device)
+pipe = TextToVideoPipeline.from_pretrained(a.model, device=a.device)
 prompt = 'a small red circle moving left'
 g = pipe.config.guidance_scale
 
@@ -42,13 +43,13 @@ print(f'model FLOPs per video: {flops / 1e9:.2f} GFLOP; measured fp32 matmul pea
       f'batched throughput is {flops * a.batch / bbest / peak32:.1%} of peak, batch 1 {flops / best / peak32:.1%}')
 
 # our loop vs the same model driven by diffusers' scheduler in our loop
-import diffusers
 from vidlab.diffusion import sample
+from vidlab.pipeline import diffusers_scheduler
 model = pipe.model
 ours = model.make_scheduler('ddim')
-theirs = diffusers.DDIMScheduler.from_config(dict(ours.config))
+theirs = diffusers_scheduler(ours)
 shape = model.latent_shape(1, 16, 32, 32)
 fn = model.model_fn([prompt], g)
 t_ours = timed(lambda: sample(fn, ours, shape, a.steps, g, seed=0), a.repeats)[0]
 t_hf = timed(lambda: sample(fn, theirs, shape, a.steps, g, seed=0), a.repeats)[0]
-print(f'sampling loop, ours vs diffusers DDIMScheduler (same model): {t_ours*1e3:.1f} ms vs {t_hf*1e3:.1f} ms, ratio {t_ours/t_hf:.2f}')
+print(f'sampling loop, ours ({type(ours).__name__}) vs diffusers {type(theirs).__name__} (same model): {t_ours*1e3:.1f} ms vs {t_hf*1e3:.1f} ms, ratio {t_ours/t_hf:.2f}')

@@ -16,7 +16,7 @@ demo = DenoisingDemo(TextToVideoPipeline.from_pretrained(device='cpu'), prompt=p
 grid = trajectory_grid(demo.explorer.trajectory, rows=6)
 fig, ax = plt.subplots(figsize=(14, 4.2))
 ax.imshow(grid, interpolation='nearest'); ax.set_axis_off()
-ax.set_title(f'"{prompt}": rows = sampler steps (DDIM, 25); left half = noisy latent decoded, right half = predicted clean video', fontsize=9)
+ax.set_title(f'"{prompt}": rows = 25 sampler steps (rectified flow, Euler); left half = noisy latent decoded, right half = predicted clean video', fontsize=9)
 out = Path(__file__).resolve().parent.parent / 'nbs' / 'images' / 'denoising_demo.png'
 fig.savefig(out, dpi=110, bbox_inches='tight')
 print(f'wrote {out}')

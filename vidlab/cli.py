@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument('--guidance', type=float, default=None, help="classifier-free guidance scale (default: the model's)")
     g.add_argument('--frames', type=int, default=16, help='frames (default 16)')
     g.add_argument('--size', type=int, default=32, help='height and width in pixels (default 32)')
-    g.add_argument('--sampler', default='ddim', choices=['ddim', 'ddpm', 'flow'], help='sampler (default ddim)')
+    g.add_argument('--sampler', default='ddim', choices=['ddim', 'ddpm'], help='deterministic ddim (default) or stochastic ddpm')
     g.add_argument('--fps', type=float, default=8, help='frames per second of the file (default 8)')
     g.add_argument('--scale', type=int, default=1, help='nearest-neighbour upscaling of the file (default 1)')
     g.add_argument('--model', default=None, help='model folder (default: the shipped model)')

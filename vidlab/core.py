@@ -179,6 +179,11 @@ def show_video(video, # one clip
     return show_videos([video], titles=[title] if title else None, fps=fps, scale=scale, **kwargs)
 
 # %% ../nbs/00_core.ipynb 23
+def _umask() -> int:
+    "The process's file-creation mask (reading it means setting it: set it straight back)."
+    mask = os.umask(0); os.umask(mask)
+    return mask
+
 def atomic_write(path:str|Path, # the file to (over)write
                  write_fn:Callable, # called with an open binary file object
                 ) -> Path:
@@ -188,6 +193,7 @@ def atomic_write(path:str|Path, # the file to (over)write
     try:
         with os.fdopen(fd, 'wb') as f:
             write_fn(f); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())  # mkstemp makes it 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_pipeline.ipynb 3
 from __future__ import annotations
-import json, time, warnings
+import inspect, json, time, warnings
 from dataclasses import dataclass, field, asdict, replace, fields
 from importlib import resources
 from pathlib import Path
@@ -18,18 +18,23 @@ from .data import ShapesWorld
 from .tokenizer import BPETokenizer, caption_tokenizer
 from .text_encoder import TextEncoderConfig, TextEncoder
 from .vae import VAEConfig, build_vae, train_vae, save_vae, load_vae, encode_video, decode_video, posterior, compression
-from .diffusion import DDPMScheduler, DDIMScheduler, sample
+from .diffusion import DDPMScheduler, DDIMScheduler, FlowMatchEulerScheduler, sample
 from .dit import DiTConfig, VideoDiT
 from .training import (Learner, Callback, CancelFit, ProgressBar, LossPlot, LRSchedule, GradClip, EMA, CondDropout,
                              Evaluate, NaNGuard, Checkpoint)
 
 # %% auto 0
-__all__ = ['SAMPLERS', 'TINY', 'MODEL_FORMAT', 'PRESETS', 'TextToVideoConfig', 'TextToVideo', 'TrainConfig', 'latent_cache',
-           'denoising_loss', 'latent_batches', 'fidelity_eval', 'train_text_to_video', 'default_model_dir',
-           'TextToVideoPipelineOutput', 'TextToVideoPipeline', 'evaluate_pipeline', 'DenoisingDemo']
+__all__ = ['SAMPLERS', 'TINY', 'MODEL_FORMAT', 'PRESETS', 'DIFFUSERS_NAMES', 'TextToVideoConfig', 'TextToVideo', 'TrainConfig',
+           'latent_cache', 'denoising_loss', 'latent_batches', 'fidelity_eval', 'train_text_to_video',
+           'default_model_dir', 'TextToVideoPipelineOutput', 'TextToVideoPipeline', 'diffusers_scheduler',
+           'evaluate_pipeline', 'DenoisingDemo']
 
 # %% ../nbs/09_pipeline.ipynb 6
-SAMPLERS = {'ddim': DDIMScheduler, 'ddpm': DDPMScheduler}  # samplers a v-prediction model can run with
+SAMPLERS = {  # objective -> sampler name -> (scheduler class, settings on top of the model's schedule)
+    'flow': {'ddim': (FlowMatchEulerScheduler, {}),  # Euler on the flow ODE: the same update as DDIM (eta = 0), see below
+             'ddpm': (FlowMatchEulerScheduler, dict(stochastic_sampling=True))},  # re-noise x0_hat with fresh noise each step
+    'v_prediction': {'ddim': (DDIMScheduler, {}), 'ddpm': (DDPMScheduler, {})},
+}
 
 @dataclass
 class TextToVideoConfig:
@@ -37,13 +42,21 @@ class TextToVideoConfig:
     frames:int = 16  # frames of the training clips
     size:int = 32  # height and width of the training clips
     max_length:int = 8  # prompt tokens, <bos> and <eos> included ("a small red circle moving left" is 8)
-    guidance_scale:float = 4.0  # default classifier-free guidance w
+    guidance_scale:float = 3.0  # default classifier-free guidance w (3 beat 4 and 5 on 400 + 400 videos)
     num_inference_steps:int = 25  # default sampler steps
     text_encoder:dict = field(default_factory=lambda: dict(max_len=16, d_model=64, n_heads=4, n_layers=2, d_ff=256))  # TextEncoderConfig fields
-    transformer:dict = field(default_factory=lambda: dict(dim=128, depth=4, heads=4))  # DiTConfig fields (channels, text width derived)
+    transformer:dict = field(default_factory=lambda: dict(dim=64, depth=4, heads=4, attention='full'))  # DiTConfig fields (channels, text width derived)
     vae:dict = field(default_factory=lambda: asdict(VAEConfig()))  # VAEConfig fields
-    scheduler:dict = field(default_factory=lambda: dict(beta_schedule='squaredcos_cap_v2', prediction_type='v_prediction',
-                                                       clip_sample=False, timestep_spacing='trailing'))  # training noise schedule
+    objective:str = 'flow'  # what the transformer learns: 'flow' (rectified flow, velocity eps - x0) or 'v_prediction' (DDPM schedule)
+    scheduler:dict = field(default_factory=lambda: dict(shift=3.0))  # the objective's noise schedule: its scheduler's settings
+
+    def __post_init__(self):
+        if self.objective not in SAMPLERS:
+            raise ValueError(f"objective must be one of {', '.join(SAMPLERS)}, got {self.objective!r}")
+        cls = next(iter(SAMPLERS[self.objective].values()))[0]
+        unknown = sorted(set(self.scheduler) - set(inspect.signature(cls).parameters))
+        if unknown: raise ValueError(f'scheduler settings {unknown} do not fit objective {self.objective!r}: '
+                                     f'{cls.__name__} takes {list(inspect.signature(cls).parameters)}')
 
 # %% ../nbs/09_pipeline.ipynb 7
 TINY = TextToVideoConfig(transformer=dict(dim=32, depth=2, heads=2),  # a model that trains in seconds, for tests
@@ -65,12 +78,17 @@ class TextToVideo(nn.Module):
         self.transformer = VideoDiT(DiTConfig(in_channels=self.vae.config.latent_channels,
                                               text_dim=self.text_encoder.cfg.d_model, **config.transformer), generator=g)
 
-    samplers = tuple(SAMPLERS)
+    @property
+    def samplers(self) -> tuple:
+        "The sampler names this model's objective can run with."
+        return tuple(SAMPLERS[self.config.objective])
 
     def make_scheduler(self, sampler:str='ddim'):
         "A fresh scheduler of the model's noise schedule."
-        if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}: this model samples with {', '.join(SAMPLERS)}")
-        return SAMPLERS[sampler](**self.config.scheduler)
+        if sampler not in self.samplers:
+            raise ValueError(f"unknown sampler {sampler!r}: this model samples with {', '.join(self.samplers)}")
+        cls, settings = SAMPLERS[self.config.objective][sampler]
+        return cls(**self.config.scheduler, **settings)
 
     @property
     def device(self) -> torch.device: return next(self.parameters()).device
@@ -157,12 +175,12 @@ class TextToVideo(nn.Module):
 
 MODEL_FORMAT = 'vidlab.text_to_video'  # stored in the weights' metadata
 
-# %% ../nbs/09_pipeline.ipynb 12
+# %% ../nbs/09_pipeline.ipynb 14
 @dataclass
 class TrainConfig:
     "The training recipe of a text-to-video model."
     vae_steps:int = 1200  # VAE optimiser steps (lesson 5's recipe)
-    steps:int = 2000  # transformer + text encoder optimiser steps
+    steps:int = 3500  # transformer (+ text encoder if trained) optimiser steps
     batch_size:int = 32  # latent clips per step
     lr:float = 2e-3  # peak learning rate (AdamW)
     warmup:int = 100  # linear warm-up steps, then cosine decay
@@ -244,7 +262,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     # stage 1: the VAE (skipped when a finished one is in out_dir/vae)
     if out is not None and resume and (out / 'vae' / 'config.json').exists(): model.vae = load_vae(out / 'vae', device=device)
     else:
-        model.vae, _ = train_vae(model.vae, progress=progress, device=device, steps=recipe.vae_steps, seed=seed)
+        model.vae, _ = train_vae(model.vae.config, progress=progress, device=device, steps=recipe.vae_steps, seed=seed)  # seeded init
         if out is not None: save_vae(model.vae, out / 'vae')
     vae_seconds = time.perf_counter() - t0
     model.vae.requires_grad_(False).eval()
@@ -274,12 +292,12 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
     return model
 
-# %% ../nbs/09_pipeline.ipynb 18
+# %% ../nbs/09_pipeline.ipynb 20
 def default_model_dir() -> Path:
     "Where the shipped default model lives inside the installed package."
     return Path(str(resources.files('vidlab'))) / 'assets' / 'default'
 
-# %% ../nbs/09_pipeline.ipynb 21
+# %% ../nbs/09_pipeline.ipynb 23
 @dataclass
 class TextToVideoPipelineOutput:
     "What a pipeline call returns."
@@ -297,7 +315,7 @@ def _as_prompts(prompt) -> tuple[list[str], bool]:
     if isinstance(prompt, (list, tuple)) and prompt and all(isinstance(p, str) for p in prompt): return list(prompt), False
     raise TypeError(f'prompt must be a string or a non-empty list of strings, got {prompt!r}')
 
-# %% ../nbs/09_pipeline.ipynb 23
+# %% ../nbs/09_pipeline.ipynb 25
 class TextToVideoPipeline:
     "A prompt in, a video out: tokenizer -> text encoder -> diffusion transformer + sampler -> VAE decoder."
     def __init__(self, model:TextToVideo, # the trained model
@@ -329,8 +347,8 @@ class TextToVideoPipeline:
                  guidance_scale:float|None=None, # classifier-free guidance w (default: the model's)
                  seed:int|None=None, # same seed, same video
                  generator:torch.Generator|None=None, # or a generator
-                 sampler:str='ddim', # 'ddim' or 'ddpm' (the model predicts v on a DDPM schedule)
-                 eta:float=0.0, # DDIM's eta: 0 deterministic, 1 as noisy as DDPM
+                 sampler:str='ddim', # 'ddim' (deterministic) or 'ddpm' (stochastic), for the model's objective: `SAMPLERS`
+                 eta:float=0.0, # DDIM's eta on a v-prediction model: 0 deterministic, 1 as noisy as DDPM
                  latents:torch.Tensor|None=None, # starting noise x_T (b, f', c, h', w'), else drawn from the seed
                  callback_on_step_end:Callable|None=None, # f(pipe, step, timestep, dict(latents=, pred_original_sample=)) -> dict|None
                 ) -> TextToVideoPipelineOutput:
@@ -351,7 +369,17 @@ class TextToVideoPipeline:
         frames = [to_numpy_video(v) for v in video]
         return TextToVideoPipelineOutput(frames[0] if single else frames, prompts, unknown)
 
-# %% ../nbs/09_pipeline.ipynb 31
+# %% ../nbs/09_pipeline.ipynb 32
+DIFFUSERS_NAMES = {'FlowMatchEulerScheduler': 'FlowMatchEulerDiscreteScheduler'}  # ours -> diffusers' class, where the names differ
+
+def diffusers_scheduler(scheduler, # one of our schedulers
+                       ):
+    "The diffusers scheduler that `scheduler` reimplements, built from its config: to drive our loop with diffusers' code."
+    import diffusers
+    name = type(scheduler).__name__
+    return getattr(diffusers, DIFFUSERS_NAMES.get(name, name)).from_config(dict(scheduler.config))
+
+# %% ../nbs/09_pipeline.ipynb 34
 def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
                       n:int=200, # videos per split
                       num_inference_steps:int=25, # sampler steps
@@ -376,7 +404,7 @@ def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
             **prompt_fidelity(videos, prompts), frame_change_ratio=change(videos) / change(real['video']))
     return report
 
-# %% ../nbs/09_pipeline.ipynb 35
+# %% ../nbs/09_pipeline.ipynb 38
 class DenoisingDemo:
     "Widget: type a prompt, press generate, scrub or play through the denoising steps of the trained model."
     def __init__(self, pipe:TextToVideoPipeline, # the pipeline to watch

@@ -22,7 +22,7 @@ __all__ = ['LOGVAR_RANGE', 'VAE_KINDS', 'NORM_GROUPS', 'VAE_PRESETS', 'EVAL_SEED
            'CHECKPOINT_FORMAT', 'DiagonalGaussian', 'VAEConfig', 'ResBlock', 'SpatialEncoder', 'SpatialDecoder',
            'EncoderOutput', 'DecoderOutput', 'FrameVAE', 'VideoVAE', 'vae_config', 'build_vae', 'compression',
            'latent_scaling', 'posterior', 'encode_video', 'decode_video', 'calibrate_scaling', 'VAETrainConfig',
-           'recon_weights', 'vae_loss', 'train_vae', 'plot_history', 'psnr', 'reconstruct', 'evaluate_vae',
+           'recon_weights', 'recon_l1', 'vae_loss', 'train_vae', 'plot_history', 'psnr', 'reconstruct', 'evaluate_vae',
            'latent_channel_image', 'interpolate_latents', 'nudge_channel', 'latent_viewer', 'interpolation_widget',
            'nudge_widget', 'save_vae', 'load_vae']
 
@@ -364,6 +364,15 @@ def recon_weights(video:Tensor, # (b, f, 3, h, w) target clips in [0, 1]
     ring = F.max_pool2d(rearrange(obj, 'b f c h w -> (b f) c h w'), 3, stride=1, padding=1)  # grow by one pixel
     return 1 + object_weight * rearrange(ring, '(b f) c h w -> b f c h w', b=len(video))
 
+def recon_l1(x_hat:Tensor, # (b, f, 3, h, w) decoder output, [-1, 1] is displayable
+             video:Tensor, # (b, f, 3, h, w) target clips in [0, 1]
+             w:Tensor, # (b, f, 1, h, w) per-pixel weights from `recon_weights`
+            ) -> Tensor: # () the loss per weighted pixel value
+    "Weighted L1 to the clip mapped to [-1, 1]; an output past the bound its target sits on (black, full) costs nothing."
+    target = video.to(x_hat) * 2 - 1
+    x = torch.where(target <= -1, x_hat.clamp(min=-1), torch.where(target >= 1, x_hat.clamp(max=1), x_hat))
+    return (w * (x - target).abs()).sum() / (w.sum() * video.shape[2])
+
 def vae_loss(vae:nn.Module, # FrameVAE, VideoVAE or diffusers AutoencoderKL
              video:Tensor, # (b, f, 3, h, w) clips in [0, 1]
              kl_weight:float, # beta
@@ -373,10 +382,8 @@ def vae_loss(vae:nn.Module, # FrameVAE, VideoVAE or diffusers AutoencoderKL
             ) -> dict:
     "Weighted L1 reconstruction of a posterior sample plus beta * KL, both per pixel value: dict(loss, rec, kl)."
     q = posterior(vae, video)
-    x_hat = _unfold(vae, vae.decode(q.sample(generator)).sample, len(video))  # (b, f, 3, h, w) in [-1, 1]
-    target = video.to(x_hat) * 2 - 1
-    w = recon_weights(video, object_weight, object_threshold).to(x_hat)  # (b, f, 1, h, w)
-    rec = (w * (x_hat - target).abs()).sum() / (w.sum() * video.shape[2])
+    x_hat = _unfold(vae, vae.decode(q.sample(generator)).sample, len(video))  # (b, f, 3, h, w), [-1, 1] is displayable
+    rec = recon_l1(x_hat, video, recon_weights(video, object_weight, object_threshold).to(x_hat))
     kl = q.kl().sum() / video.numel()
     return dict(loss=rec + kl_weight * kl, rec=rec, kl=kl)
 
