@@ -1,5 +1,5 @@
 """Generation speed of the shipped model (issue 6 targets): one video, batched throughput, FLOPs and matmul-peak share,
-and our sampling loop against the same model driven by diffusers' scheduler.
+and our sampling loop against the same model driven by diffusers' scheduler; batched also in bf16 autocast.
 
     python benchmarks/generation.py [--threads 2] [--steps 25] [--batch 64] [--repeats 5]
 """
@@ -36,6 +36,8 @@ print(f'one video (16x32x32, {a.steps} steps, guidance {g}, batch 1, {a.threads}
 prompts = [prompt] * a.batch
 bbest, bmed = timed(lambda: pipe(prompts, num_inference_steps=a.steps, seed=0), max(2, a.repeats // 2))
 print(f'batched ({a.batch} videos): best {a.batch / bbest:.1f} videos/s, median {a.batch / bmed:.1f} videos/s')
+hbest, hmed = timed(lambda: pipe(prompts, num_inference_steps=a.steps, seed=0, autocast=torch.bfloat16), max(2, a.repeats // 2))
+print(f'batched ({a.batch} videos), transformer under bf16 autocast: best {a.batch / hbest:.1f} videos/s, median {a.batch / hmed:.1f} videos/s')
 
 flops = count_flops(lambda: pipe(prompts[:8], num_inference_steps=a.steps, seed=0)) / 8
 peak32 = matmul_peak_flops(torch.float32)

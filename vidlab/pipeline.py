@@ -112,6 +112,7 @@ class TextToVideo(nn.Module):
 
     def model_fn(self, prompts:Sequence[str], # one prompt per video
                  guidance_scale:float, # classifier-free guidance w (1: no unconditional pass)
+                 autocast:torch.dtype|None=None, # run the transformer under `torch.autocast` in this dtype (e.g. bfloat16)
                 ) -> Callable:
         "model_fn(x, t) for `diffusion.sample`: the prompt encoded once; with guidance, unconditional rows first."
         prompts = list(prompts)
@@ -119,7 +120,10 @@ class TextToVideo(nn.Module):
         tb = self.tokenize(prompts).to(self.device)
         states, pooled = self.text_states(tb.input_ids, tb.attention_mask)
         ctx = self.transformer.encode_text(states, tb.attention_mask, pooled)
-        return lambda x, t: self.transformer(x, t, context=ctx)
+        if autocast is None: return lambda x, t: self.transformer(x, t, context=ctx)
+        def fn(x, t):  # matmuls in the low precision; the sampler's arithmetic stays float32
+            with torch.autocast(self.device.type, dtype=autocast): return self.transformer(x, t, context=ctx).float()
+        return fn
 
     def decode_latents(self, z:torch.Tensor) -> torch.Tensor:
         "Latents (b, f', c, h', w') to clips (b, f, 3, h, w) in [0, 1]."
@@ -133,12 +137,12 @@ class TextToVideo(nn.Module):
     def generate(self, prompts:Sequence[str], num_frames:int|None=None, height:int|None=None, width:int|None=None,
                  num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim', eta:float=0.0,
                  seed:int|None=None, generator:torch.Generator|None=None, latents:torch.Tensor|None=None,
-                 callback:Callable|None=None, on_step_end:Callable|None=None) -> torch.Tensor:
+                 callback:Callable|None=None, on_step_end:Callable|None=None, autocast:torch.dtype|None=None) -> torch.Tensor:
         "Videos (b, f, 3, h, w) in [0, 1] for prompts: sample latents with guidance, then decode."
         c = self.config
         shape = self.latent_shape(len(prompts), num_frames or c.frames, height or c.size, width or c.size)
         w = c.guidance_scale if guidance_scale is None else guidance_scale
-        z = sample(self.model_fn(prompts, w), self.make_scheduler(sampler), shape, num_inference_steps or c.num_inference_steps,
+        z = sample(self.model_fn(prompts, w, autocast), self.make_scheduler(sampler), shape, num_inference_steps or c.num_inference_steps,
                    w, eta=eta, latents=latents, seed=seed, generator=generator, device=self.device, callback=callback,
                    on_step_end=on_step_end)
         return self.decode_latents(z)
@@ -351,6 +355,7 @@ class TextToVideoPipeline:
                  eta:float=0.0, # DDIM's eta on a v-prediction model: 0 deterministic, 1 as noisy as DDPM
                  latents:torch.Tensor|None=None, # starting noise x_T (b, f', c, h', w'), else drawn from the seed
                  callback_on_step_end:Callable|None=None, # f(pipe, step, timestep, dict(latents=, pred_original_sample=)) -> dict|None
+                 autocast:torch.dtype|None=None, # e.g. torch.bfloat16: the transformer's matmuls in bf16 (faster for batches)
                 ) -> TextToVideoPipelineOutput:
         "Generate one video per prompt."
         prompts, single = _as_prompts(prompt)
@@ -365,7 +370,7 @@ class TextToVideoPipeline:
         video = self.model.generate(prompts, num_frames=num_frames, height=height, width=width,
                                     num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
                                     sampler=sampler, eta=eta, seed=seed, generator=generator, latents=latents,
-                                    on_step_end=on_step_end)  # (b, f, 3, h, w)
+                                    on_step_end=on_step_end, autocast=autocast)  # (b, f, 3, h, w)
         frames = [to_numpy_video(v) for v in video]
         return TextToVideoPipelineOutput(frames[0] if single else frames, prompts, unknown)
 
@@ -404,7 +409,7 @@ def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
             **prompt_fidelity(videos, prompts), frame_change_ratio=change(videos) / change(real['video']))
     return report
 
-# %% ../nbs/09_pipeline.ipynb 38
+# %% ../nbs/09_pipeline.ipynb 40
 class DenoisingDemo:
     "Widget: type a prompt, press generate, scrub or play through the denoising steps of the trained model."
     def __init__(self, pipe:TextToVideoPipeline, # the pipeline to watch
