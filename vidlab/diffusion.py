@@ -488,6 +488,7 @@ class FlowMatchEulerScheduler(_Scheduler):
         self.sigmas = sig.float().to(device)
         self.timesteps = self.sigmas[:-1] * T  # float32 product, exactly as diffusers
         self.num_inference_steps, self._cache = num_inference_steps, {}
+        self._host_steps = {t: i for i, t in enumerate(self.timesteps.cpu().tolist())}  # t -> i, for one-t steps
 
     def noise_levels(self, timesteps) -> tuple[Tensor, Tensor]:
         "(alpha, sigma) = (1 - t/T, t/T) in float64, shape (n,)."
@@ -535,15 +536,23 @@ class FlowMatchEulerScheduler(_Scheduler):
         if self._sigma is None: raise ValueError('call set_timesteps(n) before step: the Euler step needs the next sigma')
         x = sample
         work = torch.promote_types(x.dtype, torch.float32)  # at least float32, as diffusers
+        v, x = model_output.to(work), x.to(work)
+        i = self._host_steps.get(timestep.item() if isinstance(timestep, Tensor) and timestep.numel() == 1
+                                 and timestep.device.type == 'cpu' else timestep)
+        if i is not None and not self.config.stochastic_sampling:  # one t of the schedule: python scalars, no gathers
+            x0 = torch.add(x, v, alpha=-float(self._sigma[i]))  # the same arithmetic as below, cheaper
+            prev = torch.add(x, v, alpha=float(self._sigma[i + 1] - self._sigma[i]))
+            return self._output(prev.to(model_output.dtype), x0.to(model_output.dtype), return_dict)
         table = self._cached('step', lambda: torch.stack([self._sigma[:-1], self._sigma[1:] - self._sigma[:-1], self._sigma[1:]], 1), x.device, work)
         sigma, dt, sigma_next = self._columns(table, self._index(timestep, x.device), x)
-        v, x = model_output.to(work), x.to(work)
         x0 = torch.addcmul(x, sigma, v, value=-1)  # x0_hat = x - sigma v: the straight line's end
         if self.config.stochastic_sampling:
             prev = (1 - sigma_next) * x0 + sigma_next * randn(x.shape, generator, x.device, work)
         else: prev = torch.addcmul(x, dt, v)  # Euler step: x + (sigma_next - sigma) v
-        prev, x0 = prev.to(model_output.dtype), x0.to(model_output.dtype)
-        return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
+        return self._output(prev.to(model_output.dtype), x0.to(model_output.dtype), return_dict)
+
+    @staticmethod
+    def _output(prev, x0, return_dict): return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
 
 # %% ../nbs/06_diffusion.ipynb 47
 def classifier_free_guidance(uncond:Tensor, # the model's output without the condition
