@@ -46,7 +46,7 @@ print(f'model FLOPs per video: {flops / 1e9:.2f} GFLOP; measured fp32 matmul pea
 
 # our loop vs the same model driven by diffusers' scheduler in our loop
 from vidlab.diffusion import sample
-from vidlab.pipeline import diffusers_scheduler
+from vidlab.diffusion import diffusers_scheduler
 model = pipe.model
 ours = model.make_scheduler('ddim')
 theirs = diffusers_scheduler(ours)

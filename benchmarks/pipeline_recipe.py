@@ -12,11 +12,11 @@ combinations, frame-to-frame change against real clips). The second table of les
 import argparse, json, time
 from dataclasses import replace
 import numpy as np, torch
-from vidlab.pipeline import (TextToVideo, TextToVideoPipeline, latent_cache, latent_batches, denoising_loss,
-                             evaluate_pipeline, default_model_dir)
+from vidlab.pipeline import (TextToVideo, TextToVideoConfig, TextToVideoPipeline, latent_cache, latent_batches,
+                             denoising_loss, evaluate_pipeline, default_model_dir)
 from vidlab.training import Learner, LRSchedule, GradClip, EMA, NaNGuard, CondDropout
 
-SCHEDULES = {'flow': dict(shift=3.0),  # the noise schedule of each objective
+SCHEDULES = {'flow': TextToVideoConfig().scheduler,  # the noise schedule of each objective (flow: the shipped one)
              'v_prediction': dict(beta_schedule='squaredcos_cap_v2', prediction_type='v_prediction', clip_sample=False,
                                   timestep_spacing='trailing')}
 

@@ -1,7 +1,8 @@
 "The shipped model end to end: its fidelity judged by the evaluator on a small sample, its samplers, its determinism."
 import json, shutil
 import numpy as np, pytest, torch
-from vidlab.pipeline import TextToVideoPipeline, TextToVideo, evaluate_pipeline, default_model_dir, diffusers_scheduler
+from vidlab.pipeline import TextToVideoPipeline, TextToVideo, evaluate_pipeline, default_model_dir
+from vidlab.diffusion import diffusers_scheduler
 
 
 @pytest.fixture(scope='module')

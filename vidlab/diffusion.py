@@ -14,14 +14,15 @@ import torch.nn.functional as F
 from .core import get_device, make_generator, upscale, video_grid
 
 # %% auto 0
-__all__ = ['BETA_SCHEDULES', 'COSINE_S', 'MAX_BETA', 'SCHEDULE_PRESETS', 'PREDICTION_TYPES', 'TIMESTEP_SPACINGS', 'expand_like',
-           'forward_noise', 'cosine_alpha_bar', 'make_betas', 'alpha_bars', 'snr', 'schedule_curves', 'plot_schedules',
-           'to_x0_eps', 'from_x0_eps', 'convert_prediction', 'SchedulerConfig', 'SchedulerOutput', 'randn',
-           'spaced_timesteps', 'DDPMScheduler', 'max_rel_diff', 'DDIMScheduler', 'shift_sigmas',
-           'FlowMatchEulerScheduler', 'classifier_free_guidance', 'prediction_type_of', 'noise_levels', 'sample',
-           'ring_mixture', 'mode_centres', 'mixture_quality', 'timestep_embedding', 'ToyConfig', 'ToyDenoiser',
-           'train_toy_denoiser', 'Trajectory', 'denoising_trajectory', 'ideal_denoiser', 'guided_pair',
-           'trajectory_panel', 'trajectory_grid', 'DenoisingExplorer', 'noised_clip', 'ScheduleExplorer']
+__all__ = ['BETA_SCHEDULES', 'COSINE_S', 'MAX_BETA', 'SCHEDULE_PRESETS', 'PREDICTION_TYPES', 'TIMESTEP_SPACINGS',
+           'DIFFUSERS_NAMES', 'expand_like', 'forward_noise', 'cosine_alpha_bar', 'make_betas', 'alpha_bars', 'snr',
+           'schedule_curves', 'plot_schedules', 'to_x0_eps', 'from_x0_eps', 'convert_prediction', 'SchedulerConfig',
+           'SchedulerOutput', 'randn', 'spaced_timesteps', 'DDPMScheduler', 'max_rel_diff', 'DDIMScheduler',
+           'shift_sigmas', 'FlowMatchEulerScheduler', 'diffusers_scheduler', 'classifier_free_guidance',
+           'prediction_type_of', 'noise_levels', 'sample', 'ring_mixture', 'mode_centres', 'mixture_quality',
+           'timestep_embedding', 'ToyConfig', 'ToyDenoiser', 'train_toy_denoiser', 'Trajectory', 'denoising_trajectory',
+           'ideal_denoiser', 'guided_pair', 'trajectory_panel', 'trajectory_grid', 'DenoisingExplorer', 'noised_clip',
+           'ScheduleExplorer']
 
 # %% ../nbs/06_diffusion.ipynb 6
 def expand_like(v:Tensor, # a scalar or one value per sample, shape () or (b,)
@@ -280,6 +281,13 @@ class _VPScheduler(_Scheduler):
         self.timesteps = torch.arange(c.num_train_timesteps - 1, -1, -1)  # before set_timesteps: every step
         self.num_inference_steps = None
 
+    def _spaced(self, n:int) -> Tensor:
+        "The n sampling timesteps of this config's spacing (descending int64), checked against T."
+        c = self.config
+        ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)
+        if ts.max() >= c.num_train_timesteps: raise ValueError(f'steps_offset={c.steps_offset} pushes timesteps past T-1')
+        return ts
+
     def noise_levels(self, timesteps) -> tuple[Tensor, Tensor]:
         "(alpha, sigma) = (sqrt(alpha-bar_t), sqrt(1 - alpha-bar_t)) in float64, shape (n,)."
         t = self._as_timesteps(timesteps, 'cpu').long()
@@ -351,9 +359,7 @@ class DDPMScheduler(_VPScheduler):
                       device:str|torch.device|None=None, # where `timesteps` (and the step tables) live
                      ):
         "Choose the n sampling timesteps; precompute which timestep each one steps to."
-        c = self.config
-        ts = spaced_timesteps(c.num_train_timesteps, num_inference_steps, c.timestep_spacing, c.steps_offset)
-        if ts.max() >= c.num_train_timesteps: raise ValueError(f'steps_offset={c.steps_offset} pushes timesteps past T-1')
+        ts, c = self._spaced(num_inference_steps), self.config
         self._prev = torch.arange(c.num_train_timesteps) - 1
         self._prev[ts] = torch.cat([ts[1:], ts.new_tensor([-1])])  # t -> the next timestep of the schedule, or -1
         self.num_inference_steps, self.timesteps, self._cache = num_inference_steps, ts.to(device), {}
@@ -414,9 +420,7 @@ class DDIMScheduler(_VPScheduler):
                       device:str|torch.device|None=None, # where `timesteps` (and the step tables) live
                      ):
         "Choose the n sampling timesteps."
-        c = self.config
-        ts = spaced_timesteps(c.num_train_timesteps, num_inference_steps, c.timestep_spacing, c.steps_offset)
-        if ts.max() >= c.num_train_timesteps: raise ValueError(f'steps_offset={c.steps_offset} pushes timesteps past T-1')
+        ts = self._spaced(num_inference_steps)
         self.num_inference_steps, self.timesteps, self._cache = num_inference_steps, ts.to(device), {}
 
     def _table(self, eta):
@@ -537,8 +541,7 @@ class FlowMatchEulerScheduler(_Scheduler):
         x = sample
         work = torch.promote_types(x.dtype, torch.float32)  # at least float32, as diffusers
         v, x = model_output.to(work), x.to(work)
-        i = self._host_steps.get(timestep.item() if isinstance(timestep, Tensor) and timestep.numel() == 1
-                                 and timestep.device.type == 'cpu' else timestep)
+        i = self._host_step(timestep)
         if i is not None and not self.config.stochastic_sampling:  # one t of the schedule: python scalars, no gathers
             x0 = torch.add(x, v, alpha=-float(self._sigma[i]))  # the same arithmetic as below, cheaper
             prev = torch.add(x, v, alpha=float(self._sigma[i + 1] - self._sigma[i]))
@@ -551,10 +554,27 @@ class FlowMatchEulerScheduler(_Scheduler):
         else: prev = torch.addcmul(x, dt, v)  # Euler step: x + (sigma_next - sigma) v
         return self._output(prev.to(model_output.dtype), x0.to(model_output.dtype), return_dict)
 
+    def _host_step(self, timestep) -> int|None:
+        "The index of `timestep` in `timesteps` when it is one value of them known on the host (no sync), else None."
+        if isinstance(timestep, Tensor):
+            if timestep.numel() != 1 or timestep.device.type != 'cpu': return None
+            timestep = timestep.item()
+        return self._host_steps.get(timestep)
+
     @staticmethod
     def _output(prev, x0, return_dict): return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
 
-# %% ../nbs/06_diffusion.ipynb 47
+# %% ../nbs/06_diffusion.ipynb 48
+DIFFUSERS_NAMES = {'FlowMatchEulerScheduler': 'FlowMatchEulerDiscreteScheduler'}  # ours -> diffusers' class, where the names differ
+
+def diffusers_scheduler(scheduler, # one of our schedulers
+                       ):
+    "The diffusers scheduler that `scheduler` reimplements, built from its config: to drive our loop with diffusers' code."
+    import diffusers
+    name = type(scheduler).__name__
+    return getattr(diffusers, DIFFUSERS_NAMES.get(name, name)).from_config(dict(scheduler.config))
+
+# %% ../nbs/06_diffusion.ipynb 50
 def classifier_free_guidance(uncond:Tensor, # the model's output without the condition
                              cond:Tensor, # with the condition
                              scale:float, # w: 0 = unconditional, 1 = conditional, > 1 = stronger conditioning
@@ -630,7 +650,7 @@ def _pred_x0(scheduler, res, out, x, t):
     alpha, sigma = (v.to(x.device) for v in noise_levels(scheduler, t))
     return to_x0_eps(out.double(), x.double(), alpha, sigma, prediction_type_of(scheduler))[0].to(x.dtype)
 
-# %% ../nbs/06_diffusion.ipynb 53
+# %% ../nbs/06_diffusion.ipynb 56
 def ring_mixture(n:int, # points
                  num_modes:int=8, # Gaussians evenly spaced on the ring
                  radius:float=1.0, # of the ring
@@ -722,7 +742,7 @@ def train_toy_denoiser(scheduler, # decides the noising and the target (epsilon,
         losses.append(loss.item())
     return model.eval(), losses
 
-# %% ../nbs/06_diffusion.ipynb 66
+# %% ../nbs/06_diffusion.ipynb 69
 @dataclass
 class Trajectory:
     "Every step of a sampling run, on the CPU."
@@ -750,7 +770,7 @@ def denoising_trajectory(model_fn:Callable, # as for `sample`
         xs.append(decode(last).detach().cpu())
     return Trajectory(torch.stack(ts), torch.stack(xs), torch.stack(x0s))
 
-# %% ../nbs/06_diffusion.ipynb 71
+# %% ../nbs/06_diffusion.ipynb 74
 def ideal_denoiser(data:Tensor, # (N, ...) the dataset, in the diffusion's value range (e.g. [-1, 1])
                    scheduler, # decides the noise levels and what to output
                   ) -> Callable:
@@ -778,7 +798,7 @@ def guided_pair(uncond_fn:Callable, # model_fn without the condition
         return torch.cat([uncond_fn(x[:b], t[:b]), cond_fn(x[b:], t[b:])])
     return model_fn
 
-# %% ../nbs/06_diffusion.ipynb 75
+# %% ../nbs/06_diffusion.ipynb 78
 def _clip_of(x:Tensor) -> Tensor:
     "The first sample of a batch as a clip: (b, c, h, w) -> (1, c, h, w); (b, f, c, h, w) -> (f, c, h, w)."
     x = x[0]
@@ -804,7 +824,7 @@ def trajectory_grid(traj:Trajectory, # decoded to pixels in [0, 1]
     steps = np.unique(np.linspace(0, n - 1, min(rows, n)).round().astype(int))
     return video_grid([torch.cat([_clip_of(traj.xt[s]), _clip_of(traj.x0[s])]) for s in steps], scale=scale)
 
-# %% ../nbs/06_diffusion.ipynb 78
+# %% ../nbs/06_diffusion.ipynb 81
 def _png(img:np.ndarray) -> bytes:
     "Encode an (H, W, 3) float image in [0, 1] as PNG bytes."
     import matplotlib.image
@@ -858,7 +878,7 @@ class DenoisingExplorer:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/06_diffusion.ipynb 83
+# %% ../nbs/06_diffusion.ipynb 86
 def noised_clip(clip:Tensor, # (f, c, h, w) in [0, 1]
                 noise:Tensor, # same shape
                 curves:dict, # from `schedule_curves`

@@ -24,10 +24,9 @@ from .training import (Learner, Callback, CancelFit, ProgressBar, LossPlot, LRSc
                              Evaluate, NaNGuard, Checkpoint)
 
 # %% auto 0
-__all__ = ['SAMPLERS', 'TINY', 'MODEL_FORMAT', 'PRESETS', 'DIFFUSERS_NAMES', 'TextToVideoConfig', 'TextToVideo', 'TrainConfig',
-           'latent_cache', 'denoising_loss', 'latent_batches', 'fidelity_eval', 'train_text_to_video',
-           'default_model_dir', 'TextToVideoPipelineOutput', 'TextToVideoPipeline', 'diffusers_scheduler',
-           'evaluate_pipeline', 'DenoisingDemo']
+__all__ = ['SAMPLERS', 'TINY', 'MODEL_FORMAT', 'PRESETS', 'TextToVideoConfig', 'TextToVideo', 'TrainConfig', 'latent_cache',
+           'denoising_loss', 'latent_batches', 'fidelity_eval', 'train_text_to_video', 'default_model_dir',
+           'TextToVideoPipelineOutput', 'TextToVideoPipeline', 'evaluate_pipeline', 'DenoisingDemo']
 
 # %% ../nbs/09_pipeline.ipynb 6
 SAMPLERS = {  # objective -> sampler name -> (scheduler class, settings on top of the model's schedule)
@@ -53,10 +52,10 @@ class TextToVideoConfig:
     def __post_init__(self):
         if self.objective not in SAMPLERS:
             raise ValueError(f"objective must be one of {', '.join(SAMPLERS)}, got {self.objective!r}")
-        cls = next(iter(SAMPLERS[self.objective].values()))[0]
-        unknown = sorted(set(self.scheduler) - set(inspect.signature(cls).parameters))
-        if unknown: raise ValueError(f'scheduler settings {unknown} do not fit objective {self.objective!r}: '
-                                     f'{cls.__name__} takes {list(inspect.signature(cls).parameters)}')
+        for cls, _ in SAMPLERS[self.objective].values():  # every sampler of the objective must take the settings
+            unknown = sorted(set(self.scheduler) - set(inspect.signature(cls).parameters))
+            if unknown: raise ValueError(f'scheduler settings {unknown} do not fit objective {self.objective!r}: '
+                                         f'{cls.__name__} takes {list(inspect.signature(cls).parameters)}')
 
 # %% ../nbs/09_pipeline.ipynb 7
 TINY = TextToVideoConfig(transformer=dict(dim=32, depth=2, heads=2),  # a model that trains in seconds, for tests
@@ -374,17 +373,7 @@ class TextToVideoPipeline:
         frames = [to_numpy_video(v) for v in video]
         return TextToVideoPipelineOutput(frames[0] if single else frames, prompts, unknown)
 
-# %% ../nbs/09_pipeline.ipynb 32
-DIFFUSERS_NAMES = {'FlowMatchEulerScheduler': 'FlowMatchEulerDiscreteScheduler'}  # ours -> diffusers' class, where the names differ
-
-def diffusers_scheduler(scheduler, # one of our schedulers
-                       ):
-    "The diffusers scheduler that `scheduler` reimplements, built from its config: to drive our loop with diffusers' code."
-    import diffusers
-    name = type(scheduler).__name__
-    return getattr(diffusers, DIFFUSERS_NAMES.get(name, name)).from_config(dict(scheduler.config))
-
-# %% ../nbs/09_pipeline.ipynb 34
+# %% ../nbs/09_pipeline.ipynb 33
 def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
                       n:int=200, # videos per split
                       num_inference_steps:int=25, # sampler steps
@@ -409,7 +398,7 @@ def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
             **prompt_fidelity(videos, prompts), frame_change_ratio=change(videos) / change(real['video']))
     return report
 
-# %% ../nbs/09_pipeline.ipynb 40
+# %% ../nbs/09_pipeline.ipynb 39
 class DenoisingDemo:
     "Widget: type a prompt, press generate, scrub or play through the denoising steps of the trained model."
     def __init__(self, pipe:TextToVideoPipeline, # the pipeline to watch
