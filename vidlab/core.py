@@ -12,8 +12,9 @@ import torch
 
 # %% auto 0
 __all__ = ['DEVICE_ENV', 'DEVICES', 'DISPLAY_SCALE', 'VIDEO_SUFFIXES', 'get_device', 'set_seed', 'make_generator', 'check_video',
-           'to_numpy_video', 'to_tensor_video', 'upscale', 'video_grid', 'plot_frames', 'show_videos', 'show_video',
-           'atomic_write', 'save_safetensors', 'load_safetensors', 'save_video', 'load_video']
+           'to_numpy_video', 'to_tensor_video', 'upscale', 'video_grid', 'plot_frames', 'png_bytes', 'figure_image',
+           'show_videos', 'show_video', 'atomic_write', 'save_safetensors', 'load_safetensors', 'save_video',
+           'load_video', 'report', 'try_answer']
 
 # %% ../nbs/00_core.ipynb 6
 DEVICE_ENV = 'VIDLAB_DEVICE'  # environment variable that overrides the automatic device choice
@@ -152,7 +153,26 @@ def plot_frames(videos, # a clip or a list of clips
     for s in ax.spines.values(): s.set_visible(False)
     return ax.figure
 
-# %% ../nbs/00_core.ipynb 21
+# %% ../nbs/00_core.ipynb 22
+def png_bytes(img:np.ndarray, # (h, w, 3) or (h, w) image, floats in [0, 1] (clipped) or uint8
+             ) -> bytes:
+    "Encode an image as PNG bytes, e.g. for an `ipywidgets.Image`."
+    import io, matplotlib.image
+    img = np.asarray(img)
+    if img.dtype != np.uint8: img = np.clip(img, 0, 1)
+    buf = io.BytesIO()
+    matplotlib.image.imsave(buf, img, format='png')
+    return buf.getvalue()
+
+def figure_image(fig) -> np.ndarray:
+    "Render a matplotlib figure to an (H, W, 3) float32 image in [0, 1] and close it."
+    import matplotlib.pyplot as plt
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255
+    plt.close(fig)
+    return img
+
+# %% ../nbs/00_core.ipynb 24
 DISPLAY_SCALE = 4  # default upscaling when a clip is played in a notebook (32 px -> 128 px)
 
 def show_videos(videos, # a list of clips (or one)
@@ -178,7 +198,7 @@ def show_video(video, # one clip
     "Play one clip in a notebook (mediapy), upscaled so a small clip is visible."
     return show_videos([video], titles=[title] if title else None, fps=fps, scale=scale, **kwargs)
 
-# %% ../nbs/00_core.ipynb 23
+# %% ../nbs/00_core.ipynb 26
 def _umask() -> int:
     "The process's file-creation mask (reading it means setting it: set it straight back)."
     mask = os.umask(0); os.umask(mask)
@@ -226,7 +246,7 @@ def load_safetensors(path:str|Path, # a file written by `save_safetensors`
         raise ValueError(f'{path} is not a readable safetensors checkpoint (truncated or corrupt?): {e}') from e
     return tensors, meta
 
-# %% ../nbs/00_core.ipynb 26
+# %% ../nbs/00_core.ipynb 29
 VIDEO_SUFFIXES = ('.mp4', '.gif', '.npy')  # the file types save_video and load_video handle
 
 def _use_bundled_ffmpeg():
@@ -277,3 +297,21 @@ def load_video(path:str|Path, # a .mp4, .gif or .npy file
     frames = [np.frombuffer(b, np.uint8).reshape(h, w, 3) for b in reader]
     if not frames: raise ValueError(f'{path} holds no frames')
     return to_numpy_video(np.stack(frames))
+
+# %% ../nbs/00_core.ipynb 33
+def report(passed:bool, # did the answer pass?
+           task:str, # what the exercise asked, e.g. 'forward_noise'
+           hint:str='', # what to look at when it did not pass
+          ) -> bool:
+    "Print a learner-facing verdict for `task` (with `hint` when it failed) and return `passed`."
+    print(f'Correct: {task}.' if passed else f'Not yet: {task}. {hint}'.rstrip())
+    return bool(passed)
+
+def try_answer(fn:Callable, # the learner's function
+               *args, **kwargs) -> tuple[object, str]:
+    "Call `fn(*args, **kwargs)`: `(result, '')`, or `(None, hint)` when it raises or returns `None` (a cell not filled in)."
+    try: out = fn(*args, **kwargs)
+    except NotImplementedError: return None, 'Fill in the function first (it still raises NotImplementedError).'
+    except Exception as e: return None, f'Your code raised {type(e).__name__}: {e}'
+    if out is None: return None, 'Your function returned None: did you forget `return`?'
+    return out, ''
