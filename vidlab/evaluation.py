@@ -15,7 +15,8 @@ from .data import (COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, parse_caption
 
 # %% auto 0
 __all__ = ['ABS_THRESHOLD', 'PEAK_SHARE', 'STILL', 'WINDOW_MARGIN', 'object_mask', 'largest_blob', 'blob_stats', 'nearest_colour',
-           'motion_direction', 'degrade', 'shape_scores', 'describe_batch', 'describe', 'judge', 'prompt_fidelity']
+           'motion_direction', 'degrade', 'shape_scores', 'as_video_batch', 'describe_batch', 'describe', 'judge',
+           'prompt_fidelity']
 
 # %% ../nbs/02_evaluation.ipynb 6
 ABS_THRESHOLD = 0.35  # object pixels: brightest channel above this ...
@@ -162,7 +163,7 @@ def shape_scores(blob:torch.Tensor, # (b, f, h, w) bool
     return torch.stack(scores, 1)
 
 # %% ../nbs/02_evaluation.ipynb 22
-def _as_batch(videos) -> torch.Tensor:
+def as_video_batch(videos) -> torch.Tensor:
     "Validate and stack clips into float `(b, f, 3, h, w)` in [0, 1]."
     if isinstance(videos, torch.Tensor) and videos.ndim == 5:
         if videos.shape[2] != 3:
@@ -186,7 +187,7 @@ def _as_batch(videos) -> torch.Tensor:
 def describe_batch(videos, # (b, f, 3, h, w) tensor, or a list of clips in any layout vidlab knows
                   ) -> list[dict]:
     "What each clip shows: a list of `dict(colour, shape, size, direction)` (None where there is no object)."
-    x = _as_batch(videos)  # (b, f, 3, h, w)
+    x = as_video_batch(videos)  # (b, f, 3, h, w)
     b, f, _, h, w = x.shape
     blob = largest_blob(object_mask(x).view(b * f, h, w)).view(b, f, h, w)
     area, cen = blob_stats(blob)

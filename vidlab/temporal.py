@@ -16,7 +16,7 @@ from einops import rearrange
 from .core import make_generator, to_tensor_video, to_numpy_video, video_grid, check_video
 from .data import (COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, VOCAB, TRAVEL, ShapesWorld, render_clips,
                          parse_caption, caption, combinations, hash_uniform)
-from .evaluation import object_mask, largest_blob, describe_batch, prompt_fidelity, _as_batch
+from .evaluation import object_mask, largest_blob, describe_batch, prompt_fidelity, as_video_batch
 from .vae import encode_video, decode_video, compression
 from .diffusion import randn, classifier_free_guidance, noise_levels
 from .dit import VideoDiT, DiTConfig, TextContext, temporal_attention
@@ -86,7 +86,7 @@ def independent_frames(captions:Sequence[str], # one caption per clip
 def object_track(videos, # (b, f, 3, h, w) tensor or a list of clips
                 ) -> Tensor: # (b, f, 2) centre of mass (x, y) in pixels, NaN where no object
     "The object's brightness-weighted centre in every frame, inside the evaluator's largest blob grown by a pixel."
-    x = _as_batch(videos)  # (b, f, 3, h, w)
+    x = as_video_batch(videos)  # (b, f, 3, h, w)
     b, f, _, h, w = x.shape
     blob = largest_blob(object_mask(x).view(b * f, h, w)).float()  # (b*f, h, w)
     grown = F.max_pool2d(blob[:, None], 3, stride=1, padding=1)[:, 0]  # edge pixels below the threshold too
@@ -118,13 +118,13 @@ def fit_motion(track:Tensor, # (b, f, 2) positions, NaN where missing
 def frame_change(videos, # (b, f, 3, h, w) tensor or a list of clips
                 ) -> Tensor: # (b,)
     "Mean absolute frame-to-frame difference of each clip."
-    x = _as_batch(videos)
+    x = as_video_batch(videos)
     return (x[:, 1:] - x[:, :-1]).abs().mean((1, 2, 3, 4))
 
 def reference_clips(videos, # (b, f, 3, h, w) tensor or a list of clips
                    ) -> tuple[Tensor, Tensor]: # (b, f, 3, h, w) real clips, (b,) bool: an object was found
     "Real clips of the object each clip shows, moving at its fitted velocity (speed clamped to the world's range)."
-    x = _as_batch(videos)
+    x = as_video_batch(videos)
     b, f, _, h, w = x.shape
     seen = describe_batch(x)
     found = torch.tensor([s['colour'] is not None for s in seen])
@@ -143,7 +143,7 @@ def reference_clips(videos, # (b, f, 3, h, w) tensor or a list of clips
 def flicker(videos, # (b, f, 3, h, w) tensor or a list of clips
            ) -> Tensor: # (b,) 1 = as much change as a real clip with this motion; NaN without an object
     "Frame-to-frame change relative to a real clip of the same object and motion."
-    x = _as_batch(videos)
+    x = as_video_batch(videos)
     ref, found = reference_clips(x)
     return torch.where(found, frame_change(x) / frame_change(ref).clamp(min=1e-8), float('nan'))
 
@@ -153,7 +153,7 @@ IDENTITY = ('colour', 'shape', 'size')  # the attributes an object must keep fro
 def frame_attributes(videos, # (b, f, 3, h, w) tensor or a list of clips
                     ) -> list[list[dict]]: # per clip, per frame: dict(colour, shape, size), None where no object
     "The evaluator's reading of every frame on its own."
-    x = _as_batch(videos)
+    x = as_video_batch(videos)
     b, f = x.shape[:2]
     seen = describe_batch(rearrange(x, 'b f c h w -> (b f) 1 c h w'))  # each frame as a one-frame clip
     return [[{k: s[k] for k in IDENTITY} for s in seen[i * f:(i + 1) * f]] for i in range(b)]
@@ -197,7 +197,7 @@ def warp_error(videos, # (b, f, 3, h, w) tensor or a list of clips
                velocity:Tensor|None=None, # (b, 2) pixels per frame; None: fitted to the object's track
               ) -> Tensor: # (b,) mean squared error per channel; NaN when no velocity is known
     "Mean squared difference between each frame moved along the motion and the next frame (Lai et al. 2018)."
-    x = _as_batch(videos)
+    x = as_video_batch(videos)
     b, f, c, h, w = x.shape
     if velocity is None: velocity = fit_motion(object_track(x))[1]
     if tuple(velocity.shape) != (b, 2): raise ValueError(f'velocity must be (b, 2) = ({b}, 2), got {tuple(velocity.shape)}')
@@ -218,7 +218,7 @@ METRICS = {  # name -> (what it measures, value on a real clip, which way is bet
 def temporal_metrics(videos, # (b, f, 3, h, w) tensor or a list of clips
                     ) -> dict[str, Tensor]: # each of METRICS: (b,)
     "Flicker, identity persistence, motion smoothness and warping error of each clip."
-    x = _as_batch(videos)
+    x = as_video_batch(videos)
     track = object_track(x)
     _, v, res = fit_motion(track)
     ok = ~res.isnan().any(-1)
@@ -422,7 +422,7 @@ def encode_clips(pipe, # a TextToVideoPipeline or TextToVideo bundle
                  videos, # a clip, a list of clips or a (b, f, 3, h, w) tensor in [0, 1]
                 ) -> Tensor: # (b, f', c, h', w') scaled latents
     "Clips to the latents the denoiser works on (the VAE's mode, scaled)."
-    x = _as_batch(videos if isinstance(videos, (list, tuple)) or (torch.is_tensor(videos) and videos.ndim == 5) else [videos])
+    x = as_video_batch(videos if isinstance(videos, (list, tuple)) or (torch.is_tensor(videos) and videos.ndim == 5) else [videos])
     return encode_video(_parts(pipe).vae, x.to(_device(pipe)))
 
 @torch.no_grad()
@@ -885,7 +885,7 @@ def seam_ratio(videos, # (b, f, 3, h, w) clips, or a list
                at:int|None=None, # the join between frames at-1 and at; None: the wrap-around, last frame to first
               ) -> Tensor: # (b,)
     "Change across a join over the median frame-to-frame change: about 1 when the join is as smooth as the rest."
-    x = _as_batch(videos)
+    x = as_video_batch(videos)
     inner = (x[:, 1:] - x[:, :-1]).abs().mean((2, 3, 4)).median(1).values
     a, b = (x[:, -1], x[:, 0]) if at is None else (x[:, at - 1], x[:, at])
     return (b - a).abs().mean((1, 2, 3)) / inner.clamp(min=1e-8)
