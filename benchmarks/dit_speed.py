@@ -14,6 +14,7 @@ import argparse, math, time
 import torch
 from vidlab.core import get_device
 from vidlab.dit import DiTConfig, VideoDiT, forward_flops, time_forward, patch_grid, _dummy_inputs
+from vidlab.training import matmul_peak_flops
 
 CONFIGS = [  # (name, latent (f, h, w), config)
     ('default factorized', (4, 8, 8), DiTConfig()),
@@ -25,16 +26,6 @@ CONFIGS = [  # (name, latent (f, h, w), config)
     ('16x16 latent factorized', (8, 16, 16), DiTConfig()),
     ('16x16 latent full', (8, 16, 16), DiTConfig(attention='full')),
 ]
-
-
-def matmul_peak(device, n=1024, repeats=10) -> float:
-    "Best GFLOP/s of an n x n float32 matmul."
-    a = torch.randn(n, n, device=device)
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
-    best = float('inf')
-    for _ in range(repeats + 2):
-        sync(); t0 = time.perf_counter(); a @ a; sync(); best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best / 1e9
 
 
 def cpu_seconds(model, size, batch=2, repeats=20) -> float:
@@ -58,7 +49,7 @@ def main():
     device = get_device(args.device)
     for threads in args.threads:
         torch.set_num_threads(threads)
-        print(f'\ndevice {device}, {threads} thread(s), matmul peak {matmul_peak(device):.0f} GFLOP/s')
+        print(f'\ndevice {device}, {threads} thread(s), matmul peak {matmul_peak_flops(torch.float32, n=1024, repeats=10, device=device) / 1e9:.0f} GFLOP/s')
         print(f"{'config':<24} {'latent':>11} {'tokens':>6} {'params':>8} {'MFLOP/pass':>10} {'ms/pass':>8} "
               f"{'cpu ms':>7} {'GFLOP/s':>8} {f'{args.steps} steps s':>11}")
         for name, size, cfg in CONFIGS:

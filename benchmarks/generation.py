@@ -10,7 +10,7 @@ from vidlab.training import matmul_peak_flops, count_flops
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=2)
-p.add_argument('--steps', type=int, default=25)
+p.add_argument('--steps', type=int, default=None, help="sampler steps (default: the model's)")
 p.add_argument('--batch', type=int, default=64)
 p.add_argument('--repeats', type=int, default=5)
 p.add_argument('--device', default=None)
@@ -18,6 +18,7 @@ p.add_argument('--model', default=None, help='model folder (default: the shipped
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 pipe = TextToVideoPipeline.from_pretrained(a.model, device=a.device)
+if a.steps is None: a.steps = pipe.config.num_inference_steps
 prompt = 'a small red circle moving left'
 g = pipe.config.guidance_scale
 
@@ -31,7 +32,8 @@ def timed(fn, repeats):
 
 
 best, med = timed(lambda: pipe(prompt, num_inference_steps=a.steps, seed=0), a.repeats)
-print(f'one video (16x32x32, {a.steps} steps, guidance {g}, batch 1, {a.threads} threads): best {best*1e3:.1f} ms, median {med*1e3:.1f} ms')
+size = 'x'.join(map(str, pipe.config.default_size))
+print(f'one video ({size}, {a.steps} steps, guidance {g}, batch 1, {a.threads} threads): best {best*1e3:.1f} ms, median {med*1e3:.1f} ms')
 
 prompts = [prompt] * a.batch
 bbest, bmed = timed(lambda: pipe(prompts, num_inference_steps=a.steps, seed=0), max(2, a.repeats // 2))
@@ -45,12 +47,11 @@ print(f'model FLOPs per video: {flops / 1e9:.2f} GFLOP; measured fp32 matmul pea
       f'batched throughput is {flops * a.batch / bbest / peak32:.1%} of peak, batch 1 {flops / best / peak32:.1%}')
 
 # our loop vs the same model driven by diffusers' scheduler in our loop
-from vidlab.diffusion import sample
-from vidlab.diffusion import diffusers_scheduler
+from vidlab.samplers import sample, diffusers_scheduler
 model = pipe.model
 ours = model.make_scheduler('ddim')
 theirs = diffusers_scheduler(ours)
-shape = model.latent_shape(1, 16, 32, 32)
+shape = model.latent_shape(1, *pipe.config.default_size)
 fn = model.model_fn([prompt], g)
 t_ours = timed(lambda: sample(fn, ours, shape, a.steps, g, seed=0), a.repeats)[0]
 t_hf = timed(lambda: sample(fn, theirs, shape, a.steps, g, seed=0), a.repeats)[0]

@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
 """Recipe arms for the shipped text-to-video model: train a new transformer over a model folder's frozen VAE and text
 encoder with the pipeline's own training functions, then judge it with `evaluate_pipeline` (seen and held-out
-combinations, frame-to-frame change against real clips). The second table of lesson 08 came from these runs.
+combinations, frame-to-frame change against real clips). The second table of lesson 09 came from these runs.
 
     python benchmarks/pipeline_recipe.py --model runs/default --objective flow --steps 3500      # the shipped recipe
     python benchmarks/pipeline_recipe.py --model runs/default --objective v_prediction --steps 2000
     python benchmarks/pipeline_recipe.py --model runs/default --dim 96 --mlp-ratio 2 --heads 4 --steps 2000
 
 `--model` is a folder written by `vidlab train` (its VAE and text encoder are reused; default: the shipped model).
+
+    python benchmarks/pipeline_recipe.py --bucket-cost [--preset bucketed]   # one training step per bucket, vs the first
+
+prints the cost of a transformer training step (forward and backward) at each bucket of a preset, with the batch size
+the bucket sampler gives it, relative to the first (default) bucket: interleaved, best of 5, so the ratios hold on a
+loaded machine.
 """
 import argparse, json, time
 from dataclasses import replace
 import numpy as np, torch
 from vidlab.pipeline import (TextToVideo, TextToVideoConfig, TextToVideoPipeline, latent_cache, latent_batches,
-                             denoising_loss, evaluate_pipeline, default_model_dir)
+                             denoising_loss, evaluate_pipeline, default_model_dir, PRESETS)
 from vidlab.training import Learner, LRSchedule, GradClip, EMA, NaNGuard, CondDropout
 
 SCHEDULES = {'flow': TextToVideoConfig().scheduler,  # the noise schedule of each objective (flow: the shipped one)
@@ -30,8 +36,37 @@ p.add_argument('--steps', type=int, default=3500); p.add_argument('--batch-size'
 p.add_argument('--lr', type=float, default=2e-3); p.add_argument('--guidance', type=float, default=4.0)
 p.add_argument('--n', type=int, default=200, help='videos per split'); p.add_argument('--threads', type=int, default=2)
 p.add_argument('--seed', type=int, default=0); p.add_argument('--out', help='save the trained model here')
+p.add_argument('--bucket-cost', action='store_true', help='print the relative cost of a training step per bucket and exit')
+p.add_argument('--preset', default='bucketed', help='the preset whose buckets --bucket-cost measures')
 a = p.parse_args()
 torch.set_num_threads(a.threads)
+
+
+def bucket_cost(preset):
+    from vidlab.training import BucketSampler
+    cfg, recipe = PRESETS[preset]
+    m = TextToVideo(cfg, seed=0)
+    m.vae.requires_grad_(False); m.text_encoder.requires_grad_(False)
+    s = BucketSampler(cfg.buckets, recipe.batch_size, recipe.bucket_weights)
+    tb = m.tokenize(['a small red circle moving left'])
+    def step(b, n):
+        x0 = torch.randn(m.latent_shape(n, *b))
+        t = m.noise_schedule.sample_timesteps(n, generator=torch.Generator().manual_seed(0))
+        batch = dict(x0=x0, noise=torch.randn_like(x0), t=t, input_ids=tb.input_ids.expand(n, -1),
+                     attention_mask=tb.attention_mask.expand(n, -1))
+        denoising_loss(m, batch).backward()
+    best = [float('inf')] * len(s.buckets)
+    for _ in range(5):
+        for i, (b, n) in enumerate(zip(s.buckets, s.batch_sizes)):
+            t0 = time.perf_counter(); step(b, n); best[i] = min(best[i], time.perf_counter() - t0)
+    share = s.weights.tolist()
+    print(f'preset {preset!r}: {len(s.buckets)} buckets, {a.threads} threads')
+    for b, n, t, w in zip(s.buckets, s.batch_sizes, best, share):
+        print(f"{'x'.join(map(str, b)):>9s}  batch {n:3d}  share {w:.2f}  step {t / best[0]:.2f}x the first bucket's")
+    print(f'mean step over the bucket shares: {sum(t / best[0] * w for t, w in zip(best, share)):.2f}x the first bucket\'s')
+
+
+if a.bucket_cost: bucket_cost(a.preset); raise SystemExit
 base = TextToVideo.from_pretrained(a.model or default_model_dir(), device='cpu')
 cfg = replace(base.config, objective=a.objective, scheduler=SCHEDULES[a.objective], guidance_scale=a.guidance,
               transformer=dict(dim=a.dim, depth=a.depth, heads=a.heads, mlp_ratio=a.mlp_ratio, attention=a.attention))
@@ -41,7 +76,7 @@ model.vae.requires_grad_(False).eval(); model.text_encoder.requires_grad_(False)
 cache = latent_cache(model, 4096, seed=a.seed)
 empty = model.tokenize([''])
 ema = EMA(0.999)
-learn = Learner(model, denoising_loss, latent_batches(cache, model.make_scheduler('ddim'), a.batch_size),
+learn = Learner(model, denoising_loss, latent_batches(cache, model.noise_schedule, a.batch_size),
                 opt=torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=a.lr, weight_decay=0.0),
                 cbs=[LRSchedule(warmup=100), GradClip(1.0), ema, NaNGuard(),
                      CondDropout(dict(input_ids=empty.input_ids[0], attention_mask=empty.attention_mask[0]), p=0.1)],

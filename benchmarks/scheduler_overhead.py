@@ -10,7 +10,7 @@ overhead: what every sampling step pays on top of the network. Prints a markdown
 import argparse, time
 import torch
 from diffusers import DDIMScheduler as HFDDIM, DDPMScheduler as HFDDPM, FlowMatchEulerDiscreteScheduler as HFFlow
-from vidlab.diffusion import DDIMScheduler, DDPMScheduler, FlowMatchEulerScheduler
+from vidlab.samplers import DDIMScheduler, DDPMScheduler, FlowMatchEulerScheduler
 
 CASES = [  # name, vidlab scheduler, diffusers scheduler, step kwargs
     ('DDPM', DDPMScheduler, HFDDPM, {}),

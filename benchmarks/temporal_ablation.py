@@ -1,15 +1,18 @@
-"""Temporal ablation (lesson 10): per-frame image generation against joint video diffusion, same training budget.
+"""Temporal ablation (lesson 11) and video-task success rates (lesson 12): the one source of the figures they quote.
+
+Per-frame image generation against joint video diffusion, same training budget.
 
 Trains three denoisers from scratch with the shipped model's text encoder, VAE, scheduler and denoiser size, each for
 the same number of steps on the same data (an image model run frame by frame, a factorized video DiT, a full-3D video
 DiT), samples all of them on the same prompts and seed (the image model with independent and with shared noise per
 frame), and prints one table: prompt fidelity, flicker, identity, smoothness, warping error, sampling and training
 wall time. With --capabilities it measures instead the success of every joint-modelling capability of the shipped
-model (image to video, extension, interpolation, SDEdit recolouring, storyboard, loop).
+model (image to video, extension, interpolation, SDEdit recolouring, storyboard, loop). Both print their wall time
+last; the lessons quote the tables and times this script printed (they name the command).
 
-    python benchmarks/temporal_ablation.py                       # the full ablation (about 15 min, 1 thread)
+    python benchmarks/temporal_ablation.py --threads 2           # the full ablation, as lesson 11 quotes it
     python benchmarks/temporal_ablation.py --steps 300 --prompts 48
-    python benchmarks/temporal_ablation.py --capabilities --cases 32
+    python benchmarks/temporal_ablation.py --capabilities --cases 32   # lesson 12's success rates
 """
 import argparse, json, time
 from pathlib import Path
@@ -31,7 +34,8 @@ def main(argv=None):
 
     from vidlab.pipeline import TextToVideoPipeline
     from vidlab.data import combinations, caption
-    from vidlab.temporal import AblationConfig, run_ablation, format_table, plot_ablation, capability_report
+    from vidlab.temporal import AblationConfig, run_ablation, format_table, plot_ablation
+    from vidlab.video_tasks import capability_report
     pipe = TextToVideoPipeline.from_pretrained(args.model) if args.model else TextToVideoPipeline.from_pretrained()
     out = Path(args.out) if args.out else None
     if out: out.mkdir(parents=True, exist_ok=True)

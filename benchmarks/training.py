@@ -1,15 +1,17 @@
 """Training throughput (not a timed test): this machine's matmul peak (fp32, bf16), and the default text-to-video
 recipe's training step as a share of it, in fp32 and under bf16 autocast, with the loss each reaches from the same
-start (is bf16 as accurate?).
+start (is bf16 as accurate?). With --buckets: the cost of one transformer training step in each bucket of the bucketed
+preset, at the batch size `BucketSampler` gives it (token-scaled), relative to the reference bucket.
 
     python benchmarks/training.py [--threads 1] [--steps 40] [--fit 150]
+    python benchmarks/training.py --buckets [--threads 1] [--steps 20]
 
 Prints one JSON line per measurement.
 """
 import argparse, json, time
 import numpy as np
 import torch
-from vidlab.training import Learner, matmul_peak_flops, step_flops
+from vidlab.training import Learner, matmul_peak_flops, step_flops, BucketSampler, count_flops
 from vidlab.pipeline import TextToVideo, TextToVideoConfig, PRESETS, latent_cache, latent_batches, denoising_loss
 
 
@@ -22,6 +24,38 @@ def learner(cache, mixed_precision):
     params = [p for p in model.parameters() if p.requires_grad]
     return Learner(model, denoising_loss, latent_batches(cache, model.make_scheduler('ddpm'), recipe.batch_size),
                    opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), seed=0, mixed_precision=mixed_precision)
+
+
+def bucket_costs(a):
+    "ms per transformer training step (forward, backward, AdamW) in each bucket, at its token-scaled batch size."
+    from vidlab.pipeline import BUCKETS
+    config, recipe = PRESETS['default']
+    model = TextToVideo(config, seed=0)
+    dit, (ct, cs) = model.transformer, (4, 4)  # the video VAE compresses 4x in time and in space
+    opt = torch.optim.AdamW(dit.parameters(), lr=1e-4)
+    sampler = BucketSampler(BUCKETS, recipe.batch_size)
+    g = torch.Generator().manual_seed(0)
+    rows = []
+    for (f, h, w), n in zip(sampler.buckets, sampler.batch_sizes):
+        x = torch.randn(n, f // ct, dit.cfg.in_channels, h // cs, w // cs, generator=g)
+        text = torch.randn(n, 8, dit.cfg.text_dim, generator=g)
+        t = torch.rand(n, generator=g) * 1000
+        def step():
+            loss = (dit(x, t, text) - x).pow(2).mean()
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        flops = count_flops(lambda: (dit(x, t, text) - x).pow(2).mean().backward())
+        for _ in range(2): step()
+        times = []
+        for _ in range(a.steps):
+            t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+        rows.append(dict(bucket=[f, h, w], batch=n, tokens_per_clip=(f // ct) * (h // cs) * (w // cs) // 4,
+                         ms_per_step=float(np.median(times)) * 1e3, gflop_per_step=flops / 1e9))
+    ref = rows[0]
+    for r in rows:
+        r.update(tokens_per_batch=r['batch'] * r['tokens_per_clip'], step_cost_vs_reference=round(r['ms_per_step'] / ref['ms_per_step'], 2),
+                 flop_vs_reference=round(r['gflop_per_step'] / ref['gflop_per_step'], 2), ms_per_step=round(r['ms_per_step'], 1),
+                 gflop_per_step=round(r['gflop_per_step'], 3))
+        print(json.dumps(r), flush=True)
 
 
 def main(a):
@@ -45,6 +79,7 @@ if __name__ == '__main__':
     p.add_argument('--threads', type=int, default=1, help='torch threads (1: the machine is shared; 2: its cores)')
     p.add_argument('--steps', type=int, default=40, help='timed training steps')
     p.add_argument('--fit', type=int, default=150, help='steps trained to compare the loss of fp32 and bf16')
+    p.add_argument('--buckets', action='store_true', help='the cost of a training step per bucket instead')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    main(a)
+    bucket_costs(a) if a.buckets else main(a)

@@ -61,3 +61,35 @@ def test_train_tiny_and_eval(tmp_path):
     r = run('eval', '--model', str(tmp_path / 'm'), '--n', '4', '--steps', '4')
     assert r.returncode == 0, r.stderr
     assert 'seen' in r.stdout and 'held-out' in r.stdout
+
+
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
+    "As the shell sees it: one line on stderr, exit code 2, no traceback, nothing written (issue 12)."
+    for args in [('generate', 'a red circle', '--size', '4096', '-o', str(tmp_path / 'c.mp4')),
+                 ('world', '--n', '10001', '--out', str(tmp_path / 'w')),
+                 ('train', '--preset', 'huge', '--out', str(tmp_path / 'm'))]:  # the rest: tests/test_bad_inputs.py
+        r = run(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stderr.count('\n') == 1 and r.stderr.startswith('vidlab') and 'Traceback' not in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_defaults_from_the_model(tmp_path):
+    "No --frames/--size/--steps: the shipped model's own settings (its config.json), stated in the output line."
+    import numpy as np
+    from vidlab.pipeline import TextToVideoPipeline
+    c = TextToVideoPipeline.from_pretrained().config
+    r = run('generate', 'a large blue square moving up', '-o', str(tmp_path / 'c.npy'))
+    assert r.returncode == 0, r.stderr
+    assert np.load(tmp_path / 'c.npy').shape == (c.num_frames, c.height, c.width, 3)
+    assert f'{c.num_inference_steps} steps' in r.stdout
+
+
+def test_generate_height_and_width(tmp_path):
+    "Issue 13: --frames, --height and --width (a landscape clip); a size the model never saw warns once, on stderr."
+    import numpy as np
+    r = run('generate', 'a small red circle moving left', '-o', str(tmp_path / 'c.npy'), '--steps', '2',
+            '--frames', '8', '--height', '32', '--width', '64')
+    assert r.returncode == 0, r.stderr
+    assert np.load(tmp_path / 'c.npy').shape == (8, 32, 64, 3)
+    assert r.stderr.count('warning:') <= 1

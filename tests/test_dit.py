@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from hypothesis import given, settings, strategies as st, HealthCheck
 from vidlab.dit import (DiTConfig, VideoDiT, DiTBlock, patch_grid, patchify, unpatchify, spacetime_pos_embed,
-                        temporal_attention, forward_flops, attention_flops, tubelet_summary)
+                        position_scales, temporal_attention, forward_flops, attention_flops, tubelet_summary)
 
 torch.set_num_threads(1)
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -122,14 +122,51 @@ def test_padding_mask_and_empty_prompt():
     assert torch.isfinite(model(x, 5.0, text, torch.zeros_like(mask))).all()
 
 
-def test_learn_sigma_doubles_channels_and_errors_are_clear():
-    model = VideoDiT(DiTConfig(learn_sigma=True, in_channels=3, text_dim=8)).requires_grad_(False)
-    assert model(torch.randn(1, 2, 3, 4, 4), 1.0, torch.randn(1, 2, 8)).shape == (1, 2, 6, 4, 4)
+def test_errors_are_clear():
+    model = VideoDiT(DiTConfig(in_channels=3, text_dim=8)).requires_grad_(False)
+    assert model(torch.randn(1, 2, 3, 4, 4), 1.0, torch.randn(1, 2, 8)).shape == (1, 2, 3, 4, 4)
     with pytest.raises(ValueError, match='in_channels=3'): model(torch.randn(1, 2, 4, 4, 4), 1.0, torch.randn(1, 2, 8))
     with pytest.raises(ValueError, match='text_dim=8'): model(torch.randn(1, 2, 3, 4, 4), 1.0, torch.randn(1, 2, 9))
     with pytest.raises(ValueError, match=r'shape \(1,\)'): model(torch.randn(1, 2, 3, 4, 4), torch.ones(2), torch.randn(1, 2, 8))
     with pytest.raises(ValueError, match='prompt batch'): model(torch.randn(2, 2, 3, 4, 4), 1.0, torch.randn(1, 2, 8))
     with pytest.raises(ValueError, match='pass the prompt'): model(torch.randn(1, 2, 3, 4, 4), 1.0)
+    with pytest.raises(ValueError, match='pos_grid must be None or three positive ints'): DiTConfig(pos_grid=(4, 0, 4))
+    with pytest.raises(TypeError): DiTConfig(learn_sigma=True)  # removed: it was never used
+
+
+# latent grids of the buckets bucketed training uses: 8 to 32 frames, 24 to 64 px, landscape and portrait
+BUCKET_LATENTS = [(2, 6, 6), (4, 8, 8), (8, 8, 8), (4, 12, 12), (4, 16, 16), (4, 8, 16), (4, 16, 8), (8, 16, 16)]
+
+
+@pytest.mark.parametrize('attention', ['factorized', 'full'])
+@pytest.mark.parametrize('size', BUCKET_LATENTS)
+def test_any_bucket_grid_runs_and_batches_independently(size, attention):
+    model = _perturbed(DiTConfig(dim=32, heads=2, text_dim=16, attention=attention))
+    g = torch.Generator().manual_seed(0)
+    x, text = torch.randn(2, size[0], 4, size[1], size[2], generator=g), torch.randn(2, 3, 16, generator=g)
+    out = model(x, torch.tensor([10.0, 800.0]), text)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    torch.testing.assert_close(model(x[1:], torch.tensor([800.0]), text[1:]), out[1:], atol=1e-5, rtol=1e-5)
+
+
+def test_scaled_positions_keep_the_default_grid_exact():
+    "The shipped model's grid (4, 4, 4) gets exactly the integer positions; other grids scale as documented."
+    ref = DiTConfig().pos_grid
+    assert ref == (4, 4, 4)
+    assert torch.equal(spacetime_pos_embed(64, (4, 4, 4), ref_grid=ref), spacetime_pos_embed(64, (4, 4, 4)))
+    for grid, scales in [((8, 8, 8), (0.5, 0.5)), ((2, 3, 3), (2.0, 4 / 3)), ((4, 4, 8), (1.0, 1.0)), ((4, 8, 4), (1.0, 1.0)),
+                         ((8, 8, 16), (0.5, 0.5))]:
+        assert position_scales(grid, ref) == pytest.approx(scales)
+    fine = spacetime_pos_embed(64, (8, 8, 16), ref_grid=ref).reshape(8, 8, 16, 64)
+    torch.testing.assert_close(fine[::2, ::2, ::2], spacetime_pos_embed(64, (4, 4, 8)).reshape(4, 4, 8, 64))
+    tall = spacetime_pos_embed(64, (4, 8, 4), ref_grid=ref).reshape(4, 8, 4, 64)
+    assert torch.equal(tall[:, :4], spacetime_pos_embed(64, (4, 4, 4)).reshape(4, 4, 4, 64))
+    a = _perturbed(DiTConfig(dim=32, heads=2, text_dim=16))
+    b = VideoDiT(DiTConfig(dim=32, heads=2, text_dim=16, pos_grid=None)).requires_grad_(False)
+    b.load_state_dict(a.state_dict())
+    x, text = torch.randn(1, 4, 4, 8, 8), torch.randn(1, 3, 16)
+    assert torch.equal(a(x, 100.0, text), b(x, 100.0, text))
+    assert DiTConfig(pos_grid=[4, 4, 4]).pos_grid == (4, 4, 4)  # from JSON
 
 
 def test_pos_embed_any_grid_and_bf16_autocast_trains():

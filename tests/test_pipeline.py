@@ -1,8 +1,13 @@
-"The shipped model end to end: its fidelity judged by the evaluator on a small sample, its samplers, its determinism."
-import json, shutil
+"""The pipeline end to end: the shipped model's fidelity and determinism, one seed per prompt, limits checked before any
+work, warnings, damaged model folders refused, exact resume at the VAE/transformer stage boundary, bucketed training."""
+import json, shutil, warnings
+from dataclasses import replace
 import numpy as np, pytest, torch
-from vidlab.pipeline import TextToVideoPipeline, TextToVideo, evaluate_pipeline, default_model_dir
-from vidlab.diffusion import diffusers_scheduler
+from vidlab.core import load_safetensors, save_safetensors
+from vidlab.pipeline import (TextToVideoPipeline, TextToVideo, TextToVideoConfig, PRESETS, TINY, evaluate_pipeline,
+                             default_model_dir, train_text_to_video, config_from_dict, prompt_generators, check_limits)
+from vidlab.samplers import diffusers_scheduler, sample
+from vidlab.training import Checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -11,11 +16,34 @@ def pipe():
     return TextToVideoPipeline.from_pretrained(device='cpu')
 
 
+@pytest.fixture(scope='module')
+def tiny_dir(tmp_path_factory):
+    "A tiny model folder, saved with checksums."
+    d = tmp_path_factory.mktemp('tiny') / 'model'
+    TextToVideo(TINY, seed=0).save_pretrained(d)
+    return d
+
+
+def caught(fn) -> list[str]:
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always'); fn()
+    return [str(w.message) for w in ws]
+
+
 def test_shipped_model_follows_prompts(pipe):
     r = evaluate_pipeline(pipe, n=32, seed=3)  # prompts the notebook's check does not use
     for split in ('seen', 'held-out'):
         assert r[split]['all'] >= 0.85, r  # 97% on 200 + 200 videos (README); 32 each is a coarse check
         assert r[split]['frame_change_ratio'] < 1.5, r
+
+
+def test_defaults_come_from_the_config(pipe):
+    c = replace(pipe.config, num_inference_steps=3, buckets=[[8, 32, 64]], num_frames=8, height=32, width=64)
+    small = TextToVideoPipeline(TextToVideo(c, seed=0), device='cpu')
+    assert small('a red circle', seed=0).frames.shape == (8, 32, 64, 3)
+    steps = []
+    small('a red circle', seed=0, callback_on_step_end=lambda p, i, t, kw: steps.append(i))
+    assert steps == [0, 1, 2]
 
 
 def test_same_seed_same_video_any_sampler(pipe):
@@ -27,8 +55,65 @@ def test_same_seed_same_video_any_sampler(pipe):
     with pytest.raises(ValueError, match='samples with ddim, ddpm'): pipe('a red circle', sampler='euler')
 
 
+@pytest.mark.parametrize('sampler', ['ddim', 'ddpm'])
+def test_a_video_depends_only_on_its_prompt_and_seed(pipe, sampler):
+    p = 'a small green square moving right'
+    run = lambda prompts, **kw: pipe(prompts, sampler=sampler, num_inference_steps=5, **kw).frames
+    alone = run(p, seed=11)
+    np.testing.assert_allclose(run(['a large red circle moving up', p], seed=10)[1], alone, atol=1e-5)  # seeds 10, 11
+    np.testing.assert_allclose(run([p, 'a small blue circle moving left', 'a large red circle moving up'], seed=11)[0], alone, atol=1e-5)
+    np.testing.assert_allclose(run(['a small blue circle moving left', p], seed=[3, 11])[1], alone, atol=1e-5)
+    gens = [torch.Generator().manual_seed(s) for s in (5, 11)]
+    np.testing.assert_allclose(run(['a small blue circle moving left', p], generator=gens)[1], alone, atol=1e-5)
+    first = run(['a small blue circle moving left', p], seed=11)[0]
+    assert not np.array_equal(run(['a small blue circle moving left'] * 3, seed=11)[1], first)  # seeds differ per prompt
+
+
+def test_seed_arguments_are_checked():
+    assert [g.initial_seed() for g in prompt_generators(3, seed=4)] == [4, 5, 6]
+    with pytest.raises(ValueError, match='2 seeds/generators for 3 prompts'): prompt_generators(3, seed=[1, 2])
+    with pytest.raises(ValueError, match='pass a list of 2 generators'): prompt_generators(2, generator=torch.Generator())
+    with pytest.raises(ValueError, match='not both'): prompt_generators(1, seed=1, generator=torch.Generator())
+
+
+@pytest.mark.parametrize('kw, message', [
+    (dict(num_frames=0), 'num_frames=0 is out of range: allowed are 1 to 64'),
+    (dict(height=0), 'height=0 is out of range: allowed are 1 to 128'),
+    (dict(width=4096), 'width=4096 is out of range: allowed are 1 to 128'),
+    (dict(num_frames=1000), 'num_frames=1000 is out of range'),
+    (dict(num_frames=6), 'num_frames=6 does not fit the model: it must be a multiple of 4'),
+    (dict(height=30), 'height=30 does not fit the model: it must be a multiple of 8'),
+    (dict(num_inference_steps=0), 'num_inference_steps=0 is out of range: allowed are 1 to 1000'),
+    (dict(num_inference_steps=2.5), 'num_inference_steps must be an integer'),
+    (dict(guidance_scale=1e6), 'guidance_scale=1000000.0 is out of range: allowed are 0.0 to 20.0'),
+    (dict(guidance_scale=float('nan')), 'guidance_scale must be a number'),
+    (dict(seed=[1, 2]), '2 seeds/generators for 1 prompts'),
+])
+def test_limits_are_checked_before_any_work(pipe, kw, message, monkeypatch):
+    monkeypatch.setattr(type(pipe.model), 'generate', lambda *a, **k: pytest.fail('work started before the check'))
+    with pytest.raises(ValueError, match=message.replace('(', r'\(').replace('.', r'\.')): pipe('a red circle', **kw)
+
+
+def test_output_scale_limit():
+    check_limits(scale=16)
+    with pytest.raises(ValueError, match='scale=1000 is out of range: allowed are 1 to 16'): check_limits(scale=1000)
+    with pytest.raises(ValueError, match='scale=0 is out of range'): check_limits(scale=0)
+
+
+def test_untrained_size_warns_once_naming_the_buckets(pipe):
+    msgs = caught(lambda: pipe(['a red circle', 'a blue square'], num_frames=8, height=64, width=32, num_inference_steps=2, seed=0))
+    assert len(msgs) == 1, msgs
+    assert msgs[0].startswith('8 frames of 64x32 is not a size this model was trained on') and '(16, 32, 32)' in msgs[0]
+    assert caught(lambda: pipe('a red circle', num_inference_steps=2, seed=0)) == []
+
+
+def test_long_prompt_warning_names_the_right_prompt_once(pipe):
+    long = 'a small red circle moving left left left'
+    msgs = caught(lambda: pipe(['a blue square', long], num_inference_steps=2, seed=0))
+    assert msgs == [f"{long!r} is longer than the model reads (8 tokens with <bos> and <eos>): the end is cut off"], msgs
+
+
 def test_diffusers_scheduler_drives_the_same_model(pipe):
-    from vidlab.diffusion import sample
     m = pipe.model
     ours = m.make_scheduler('ddim')
     fn, shape = m.model_fn(['a small white square moving right'], 3.0), m.latent_shape(1, 16, 32, 32)
@@ -36,10 +121,118 @@ def test_diffusers_scheduler_drives_the_same_model(pipe):
     assert (a - b).abs().max() < 1e-3
 
 
+def _copy_with_config(src, dst, change):
+    shutil.copytree(src, dst)
+    cfg = json.loads((dst / 'config.json').read_text())
+    change(cfg)
+    (dst / 'config.json').write_text(json.dumps(cfg))
+    return dst
+
+
 def test_mismatched_config_is_a_clear_error(tmp_path):
-    d = tmp_path / 'model'
-    shutil.copytree(default_model_dir(), d)
-    cfg = json.loads((d / 'config.json').read_text())
-    cfg['scheduler'] = dict(beta_schedule='squaredcos_cap_v2')  # a v-prediction schedule on a flow model
-    (d / 'config.json').write_text(json.dumps(cfg))
+    d = _copy_with_config(default_model_dir(), tmp_path / 'model', lambda c: c.update(scheduler=dict(beta_schedule='squaredcos_cap_v2')))
     with pytest.raises(ValueError, match="do not fit objective 'flow'"): TextToVideo.from_pretrained(d)
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda c: c.clear(), 'missing the field\\(s\\) buckets'),
+    (lambda c: c['vae'].pop('scaling_factor'), 'vae is missing the field\\(s\\) scaling_factor'),
+    (lambda c: c['vae'].pop('shift_factor'), 'vae is missing the field\\(s\\) shift_factor'),
+    (lambda c: c.pop('guidance_scale'), 'missing the field\\(s\\) guidance_scale'),
+    (lambda c: c.update(colour='red'), 'unknown field\\(s\\) colour'),
+    (lambda c: c['transformer'].update(depthh=4), 'transformer has unknown field\\(s\\) depthh'),
+    (lambda c: c['text_encoder'].pop('d_model'), 'text_encoder is missing the field\\(s\\) d_model'),
+    (lambda c: c.update(num_frames=8), 'default size \\[8, 32, 32\\]'),
+])
+def test_damaged_config_does_not_load(tiny_dir, tmp_path, change, message):
+    d = _copy_with_config(tiny_dir, tmp_path / 'model', change)
+    with pytest.raises(ValueError, match=message): TextToVideo.from_pretrained(d)
+
+
+def test_config_before_buckets_still_loads():
+    raw = json.loads((default_model_dir() / 'config.json').read_text())
+    if 'buckets' in raw: pytest.skip('the shipped model has been re-saved with buckets')
+    c = config_from_dict(raw)
+    assert c.buckets == [[16, 32, 32]] and (c.num_frames, c.height, c.width) == (16, 32, 32)
+    with pytest.raises(ValueError, match='vae is missing the field\\(s\\) scaling_factor'):
+        config_from_dict({**raw, 'vae': {k: v for k, v in raw['vae'].items() if k != 'scaling_factor'}})
+
+
+def test_int32_tensor_is_refused(tiny_dir, tmp_path):
+    d = tmp_path / 'model'; shutil.copytree(tiny_dir, d)
+    t, meta = load_safetensors(d / 'model.safetensors')
+    k = next(k for k, v in t.items() if v.dtype == torch.float32)
+    save_safetensors(t | {k: t[k].to(torch.int32)}, d / 'model.safetensors', metadata=meta)
+    with pytest.raises(ValueError, match=f'{k} is torch.int32 where torch.float32 belongs'): TextToVideo.from_pretrained(d)
+
+
+def test_flipped_bytes_are_refused(tiny_dir, tmp_path):
+    d = tmp_path / 'model'; shutil.copytree(tiny_dir, d)
+    raw = bytearray((d / 'model.safetensors').read_bytes())
+    raw[-100] ^= 0xFF  # a byte inside the last tensor's data
+    (d / 'model.safetensors').write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match='corrupt'): TextToVideo.from_pretrained(d)
+
+
+def test_saved_model_round_trips(tiny_dir):
+    a, b = TextToVideo.from_pretrained(tiny_dir, device='cpu'), TextToVideo.from_pretrained(tiny_dir, device='cpu')
+    torch.testing.assert_close(a.generate(['a red circle'], seed=1, num_inference_steps=2),
+                               b.generate(['a red circle'], seed=1, num_inference_steps=2), rtol=0, atol=0)
+
+
+def _losses(history, key): return [h.get(key) for h in history]
+
+
+class Killed(Exception): "Stands in for SIGKILL right after a checkpoint."
+
+
+def test_resume_at_the_stage_boundary_is_exact(tmp_path, monkeypatch):
+    "Killed after the checkpoint at step 20, resumed by a new call: losses, grad norms and weights as uninterrupted."
+    torch.set_num_threads(1)
+    fresh = lambda: torch.manual_seed(0)  # each call starts from the global RNG state a new process has (it is checkpointed)
+    fresh(); full = train_text_to_video('tiny', out_dir=tmp_path / 'full', progress=False, device='cpu')
+    save = Checkpoint.after_step
+    def save_then_die(self, learn):
+        save(self, learn)
+        if learn.step == 20: raise Killed()
+    monkeypatch.setattr(Checkpoint, 'after_step', save_then_die)
+    fresh()
+    with pytest.raises(Killed): train_text_to_video('tiny', out_dir=tmp_path / 'cut', progress=False, device='cpu')
+    monkeypatch.setattr(Checkpoint, 'after_step', save)
+    fresh(); resumed = train_text_to_video('tiny', out_dir=tmp_path / 'cut', progress=False, device='cpu')
+    full_ck, full_meta = load_safetensors(tmp_path / 'full' / 'checkpoint.safetensors')
+    cut_ck, cut_meta = load_safetensors(tmp_path / 'cut' / 'checkpoint.safetensors')
+    assert _losses(cut_meta['history'], 'loss') == _losses(full_meta['history'], 'loss')
+    assert _losses(cut_meta['history'], 'grad_norm') == _losses(full_meta['history'], 'grad_norm')
+    assert sorted(full_ck) == sorted(cut_ck)
+    differ = [k for k in full_ck if not torch.equal(torch.nan_to_num(cut_ck[k]), torch.nan_to_num(full_ck[k]))]
+    assert differ == [], differ
+    for k, v in full.state_dict().items(): assert torch.equal(v, resumed.state_dict()[k]), k
+
+
+def test_vae_is_handed_over_clean(tmp_path):
+    m = train_text_to_video('tiny', out_dir=tmp_path / 'm', progress=False, device='cpu')
+    assert all(p.grad is None and not p.requires_grad for p in m.vae.parameters())
+    assert not m.vae.training
+
+
+def test_resume_with_another_seed_is_an_error(tmp_path):
+    d = tmp_path / 'm'
+    train_text_to_video('tiny', out_dir=d, progress=False, device='cpu')
+    with pytest.raises(ValueError, match="holds a run of preset 'tiny' with seed 0, not preset 'tiny' with seed 3"):
+        train_text_to_video('tiny', out_dir=d, seed=3, progress=False, device='cpu')
+    train_text_to_video('tiny', out_dir=d, seed=3, resume=False, progress=False, device='cpu')  # starting over is fine
+    assert json.loads((d / 'run.json').read_text()) == dict(preset='tiny', seed=3)
+    assert json.loads((d / 'train_log.json').read_text())['seed'] == 3
+
+
+def test_tiny_preset_trains_on_buckets(tmp_path):
+    config, _ = PRESETS['tiny']
+    assert len(config.buckets) > 1
+    m = train_text_to_video('tiny', out_dir=tmp_path / 'm', progress=False, device='cpu')
+    _, meta = load_safetensors(tmp_path / 'm' / 'checkpoint.safetensors')
+    for f, h, w in config.buckets:
+        assert m.generate(['a red circle'], num_frames=f, height=h, width=w, seed=0, num_inference_steps=2).shape == (1, f, 3, h, w)
+    back = TextToVideoPipeline.from_pretrained(tmp_path / 'm', device='cpu')
+    assert back.config.buckets == config.buckets
+    assert caught(lambda: back('a red circle', num_frames=8, height=32, width=64, num_inference_steps=2, seed=0)) == []

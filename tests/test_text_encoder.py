@@ -110,3 +110,14 @@ def test_gradients_reach_every_parameter():
     enc(ids, (ids != 0).long()).pooler_output.sum().backward()
     missing = [n for n, p in enc.named_parameters() if p.grad is None]
     assert not missing, missing
+
+
+def test_attention_widget_shows_a_png():
+    "The widget's picture goes through vidlab.core's one figure->image->PNG path."
+    from vidlab.tokenizer import caption_tokenizer
+    from vidlab.text_encoder import attention_widget
+    tok = caption_tokenizer()
+    enc = TextEncoder(TextEncoderConfig(vocab_size=tok.vocab_size, max_len=16, eos_token_id=tok.eos_token_id), seed=0).eval()
+    w = attention_widget(enc, tok, 'the red circle')
+    assert w.image.value[:8] == b'\x89PNG\r\n\x1a\n'
+    assert w.tokens == ['<bos>', 'the', 'red', 'circle', '<eos>']  # 'the' is known to the caption tokenizer

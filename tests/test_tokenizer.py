@@ -91,13 +91,26 @@ def test_caption_tokenizer():
                    max_length=8)
     assert torch.equal(b.input_ids[0], b.input_ids[1])
     assert tok.tokens(b.input_ids[0]) == [BOS, 'a', 'small', 'red', 'circle', 'moving', 'left', EOS]
-    assert b.unknown == [[], [], ['the', 'purple', 'star'], []]
+    assert b.unknown == [[], [], ['purple', 'star'], []]  # 'the' is a filler word the tokenizer knows
     assert b.input_ids[3].tolist() == [tok.bos_token_id, tok.eos_token_id] + [tok.pad_token_id] * 6
     assert b.attention_mask[3].tolist() == [1, 1] + [0] * 6
     all_ids = tok.encode(caption_corpus()).input_ids
     assert all_ids.shape == (192, 8) and (all_ids != tok.unk_token_id).all()
     assert caption_tokenizer().vocab == tok.vocab  # deterministic
     assert tok.decode(all_ids) == caption_corpus()
+
+
+def test_caption_tokenizer_knows_every_filler_word():
+    "The filler words of the shapes world ('a', 'an', 'the', 'moving') are single tokens, never <unk>."
+    from vidlab.data import FILLER
+    tok = caption_tokenizer()
+    b = tok.encode(['the large red circle', 'an orange square moving up', ' '.join(FILLER)])
+    assert b.unknown == [[], [], []] and (b.input_ids != tok.unk_token_id).all()
+    assert all(tok.tokens([tok.token_to_id(w)]) == [w] for w in FILLER)
+    # adding them moved no caption token: ids stay those of BPE on the captions alone
+    captions_only, _ = train_bpe(word_counts(caption_corpus()), 1000)
+    assert {t: tok.vocab[t] for t in captions_only} == captions_only
+    assert tok.vocab_size == len(captions_only) + 2
 
 
 @pytest.mark.parametrize('word_level', [False, True])

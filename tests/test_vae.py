@@ -1,9 +1,12 @@
 "The VAE's contracts: shapes and errors of encode/decode, encode_video/decode_video, and checkpoints on disk."
 import json
+from pathlib import Path
 import pytest
 import torch
 from vidlab.vae import (VAEConfig, FrameVAE, VideoVAE, build_vae, vae_config, encode_video, decode_video,
-                        calibrate_scaling, save_vae, load_vae, compression, CONFIG_FILE, WEIGHTS_FILE)
+                        calibrate_scaling, save_vae, load_vae, compression, CONFIG_FILE, WEIGHTS_FILE, VAE_FORMAT)
+from vidlab.core import load_safetensors
+import vidlab
 
 torch.set_num_threads(1)
 
@@ -37,6 +40,28 @@ def test_video_shapes(vae, f, size):
         assert vae.decode(q.mode()).sample.shape == (1, 3, f, size, size)
 
 
+@pytest.mark.parametrize('f,h,w', [(8, 24, 24), (16, 32, 64), (16, 64, 32), (32, 48, 48), (4, 4, 4)])
+def test_any_multiple_of_the_factors_round_trips(vae, f, h, w):
+    "Frames a multiple of 4 and height/width multiples of 4, square or not: exact shapes back, no silent resize."
+    x = torch.rand(1, f, 3, h, w, generator=torch.Generator().manual_seed(f + h + w))
+    with torch.no_grad():
+        z = encode_video(vae, x)
+        assert z.shape == (1, f // 4, 4, h // 4, w // 4)
+        assert vae.latent_shape(f, h, w) == (f // 4, 4, h // 4, w // 4)
+        assert decode_video(vae, z).shape == x.shape
+        # height and width are not swapped or squared anywhere: the transposed clip gives the transposed latent
+        if w != h: assert encode_video(vae, x.transpose(-1, -2)).shape == (1, f // 4, 4, w // 4, h // 4)
+
+
+@pytest.mark.parametrize('f,h,w,msg', [(0, 32, 32, 'frames 0 is not a positive multiple of the temporal compression 4: use 4, 8, 12'),
+                                       (6, 32, 32, 'frames 6 is not a positive multiple'),
+                                       (16, 2, 32, 'height 2 is not a positive multiple of the spatial compression 4'),
+                                       (16, 32, 38, 'width 38 is not a positive multiple')])
+def test_sizes_it_cannot_take(vae, f, h, w, msg):
+    with pytest.raises(ValueError, match=msg): encode_video(vae, torch.rand(1, f, 3, h, w))
+    with pytest.raises(ValueError, match=msg): vae.latent_shape(f, h, w)
+
+
 def test_frame_shapes(frame_vae):
     with torch.no_grad():
         assert encode_video(frame_vae, clips(2, 6, 32)).shape == (2, 6, 4, 8, 8)
@@ -45,9 +70,9 @@ def test_frame_shapes(frame_vae):
     assert compression(frame_vae) == (1, 4)
 
 
-@pytest.mark.parametrize('shape,msg', [((1, 15, 3, 32, 32), 'frames 15 is not divisible by the temporal compression 4'),
-                                       ((1, 16, 3, 30, 32), 'height 30 is not divisible by the spatial compression 4'),
-                                       ((1, 16, 3, 32, 34), 'width 34 is not divisible by the spatial compression 4'),
+@pytest.mark.parametrize('shape,msg', [((1, 15, 3, 32, 32), 'frames 15 is not a positive multiple of the temporal compression 4'),
+                                       ((1, 16, 3, 30, 32), 'height 30 is not a positive multiple of the spatial compression 4'),
+                                       ((1, 16, 3, 32, 34), 'width 34 is not a positive multiple of the spatial compression 4'),
                                        ((1, 16, 1, 32, 32), 'expected clips (b, f, 3, h, w)'),
                                        ((16, 3, 32, 32), 'expected clips (b, f, 3, h, w)')])
 def test_invalid_sizes(vae, shape, msg):
@@ -116,6 +141,21 @@ def test_mismatched_checkpoint(vae, tmp_path):
     with pytest.raises(ValueError, match='unknown VAEConfig keys'): load_vae(tmp_path / 'v')
     (tmp_path / 'v' / CONFIG_FILE).write_text('{not json')
     with pytest.raises(ValueError, match='not valid JSON'): load_vae(tmp_path / 'v')
+
+
+def test_format_in_metadata(vae, tmp_path):
+    _, meta = load_safetensors(save_vae(vae, tmp_path / 'v') / WEIGHTS_FILE)
+    assert meta['format'] == VAE_FORMAT == 'vidlab.vae'
+
+
+def test_load_vae_of_the_shipped_model():
+    "load_vae reads the VAE part of a text-to-video model folder: the same weights the pipeline loads."
+    shipped = Path(vidlab.__file__).parent / 'assets' / 'default'
+    v = load_vae(shipped, device='cpu')
+    cfg = json.loads((shipped / 'config.json').read_text())['vae']
+    assert isinstance(v, VideoVAE) and v.config.scaling_factor == cfg['scaling_factor']
+    tensors, _ = load_safetensors(shipped / 'model.safetensors')
+    for k, p in v.state_dict().items(): assert torch.equal(p, tensors['vae.' + k]), k
 
 
 def test_missing_checkpoint(tmp_path):

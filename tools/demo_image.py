@@ -9,14 +9,14 @@ from pathlib import Path
 import matplotlib; matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 from vidlab.pipeline import TextToVideoPipeline, DenoisingDemo
-from vidlab.diffusion import trajectory_grid
+from vidlab.samplers import trajectory_grid
 
 prompt = 'a small red circle moving left'
 demo = DenoisingDemo(TextToVideoPipeline.from_pretrained(device='cpu'), prompt=prompt, seed=0)
 grid = trajectory_grid(demo.explorer.trajectory, rows=6)
 fig, ax = plt.subplots(figsize=(14, 4.2))
 ax.imshow(grid, interpolation='nearest'); ax.set_axis_off()
-ax.set_title(f'"{prompt}": rows = 25 sampler steps (rectified flow, Euler); left half = noisy latent decoded, right half = predicted clean video', fontsize=9)
+ax.set_title(f'"{prompt}": rows = {demo.explorer.steps.value} sampler steps (rectified flow, Euler); left half = noisy latent decoded, right half = predicted clean video', fontsize=9)
 out = Path(__file__).resolve().parent.parent / 'nbs' / 'images' / 'denoising_demo.png'
 fig.savefig(out, dpi=110, bbox_inches='tight')
 print(f'wrote {out}')

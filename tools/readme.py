@@ -5,12 +5,21 @@
     python tools/readme.py --check  # exit 1 if README.md is out of date
 
 Markdown cells are copied; code cells become ```python blocks; cells whose first line is `#| hide` are left out,
-and `#| ...` directive lines are dropped. Dev-only: the package never imports this.
+and `#| ...` directive lines are dropped. Relative links are written from `nbs/` (where the notebook is, so they work in
+Jupyter) and rebased onto the repository root for the README. Dev-only: the package never imports this.
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+LINK = re.compile(r'(\]\()(?![a-z]+://|/|#)([^)\s]+\))')  # a markdown link or image whose target is a relative path
+
+
+def rebase(markdown:str) -> str:
+    "Relative links of a notebook in `nbs/`, made relative to the repository root."
+    return LINK.sub(r'\1nbs/\2', markdown)
 
 
 def render(nb_path=ROOT / 'nbs' / 'index.ipynb') -> str:
@@ -18,7 +27,7 @@ def render(nb_path=ROOT / 'nbs' / 'index.ipynb') -> str:
     parts = []
     for c in json.loads(Path(nb_path).read_text())['cells']:
         lines = ''.join(c['source']).splitlines()
-        if c['cell_type'] == 'markdown': parts.append('\n'.join(lines))
+        if c['cell_type'] == 'markdown': parts.append(rebase('\n'.join(lines)))
         elif c['cell_type'] == 'code':
             if lines and lines[0].replace(' ', '') in ('#|hide', '#|export', '#|exporti'): continue
             code = [l for l in lines if not l.startswith('#|')]

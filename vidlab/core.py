@@ -11,10 +11,12 @@ import numpy as np
 import torch
 
 # %% auto 0
-__all__ = ['DEVICE_ENV', 'DEVICES', 'DISPLAY_SCALE', 'VIDEO_SUFFIXES', 'get_device', 'set_seed', 'make_generator', 'check_video',
-           'to_numpy_video', 'to_tensor_video', 'upscale', 'video_grid', 'plot_frames', 'png_bytes', 'figure_image',
-           'show_videos', 'show_video', 'atomic_write', 'save_safetensors', 'load_safetensors', 'save_video',
-           'load_video', 'report', 'try_answer']
+__all__ = ['DEVICE_ENV', 'DEVICES', 'DISPLAY_SCALE', 'CHECKSUM_KEY', 'METADATA_DIGEST', 'VIDEO_SUFFIXES', 'get_device', 'world',
+           'is_main_process', 'set_seed', 'make_generator', 'check_video', 'to_numpy_video', 'to_tensor_video',
+           'upscale', 'video_grid', 'plot_frames', 'png_bytes', 'figure_image', 'show_videos', 'show_video',
+           'atomic_write', 'tensor_sha256', 'save_safetensors', 'load_safetensors', 'check_tensors',
+           'remove_stale_temporaries', 'save_video', 'load_video', 'report', 'try_answer', 'answer_agrees',
+           'check_answer', 'check_to_display', 'check_nearest_upscale']
 
 # %% ../nbs/00_core.ipynb 6
 DEVICE_ENV = 'VIDLAB_DEVICE'  # environment variable that overrides the automatic device choice
@@ -30,14 +32,31 @@ def get_device(device:str|torch.device|None=None, # explicit choice; else `$VIDL
     "The device to run on: an explicit choice, else `$VIDLAB_DEVICE`, else cuda, then mps, then cpu."
     if isinstance(device, torch.device): return device
     choice = device or os.environ.get(DEVICE_ENV, '').strip().lower() or None
-    if choice is None: return torch.device(next(d for d in DEVICES if _available(d)))
+    if choice is None: return _local(torch.device(next(d for d in DEVICES if _available(d))))
     kind = choice.split(':')[0]
     if kind not in DEVICES:
         raise ValueError(f"unknown device {choice!r}: allowed are {', '.join(DEVICES)} (optionally 'cuda:N')")
     if not _available(kind): raise ValueError(f"device {choice!r} was asked for but is not available on this machine")
-    return torch.device(choice)
+    return _local(torch.device(choice))
+
+def _local(device:torch.device) -> torch.device:
+    "In a torchrun job each process takes its own GPU: cuda becomes cuda:$LOCAL_RANK."
+    if device.type == 'cuda' and device.index is None and 'LOCAL_RANK' in os.environ:
+        return torch.device('cuda', int(os.environ['LOCAL_RANK']))
+    return device
 
 # %% ../nbs/00_core.ipynb 9
+def world() -> tuple[int, int]:
+    "(rank, world size): torch.distributed's once initialised, else torchrun's `RANK` / `WORLD_SIZE`, else (0, 1)."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+
+def is_main_process() -> bool:
+    "True in a single process and in process 0 of a multi-process job: the one that prints and writes files."
+    return world()[0] == 0
+
+# %% ../nbs/00_core.ipynb 12
 def set_seed(seed:int, # seed for python, numpy and torch's global generators
             ) -> None:
     "Seed Python, numpy and torch (all devices) so a whole session is reproducible."
@@ -54,7 +73,7 @@ def make_generator(seed:int|None=None, # seed for a new generator
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     return torch.Generator(device=torch.device(device)).manual_seed(int(seed))
 
-# %% ../nbs/00_core.ipynb 12
+# %% ../nbs/00_core.ipynb 15
 def check_video(video, # a clip: torch (f, c, h, w) / (1, f, c, h, w), or numpy (f, h, w, 3) / (f, h, w)
                 name:str='video', # what to call it in error messages
                ) -> None:
@@ -78,7 +97,7 @@ def check_video(video, # a clip: torch (f, c, h, w) / (1, f, c, h, w), or numpy 
     else: raise ValueError(f'{name} is a {type(video).__name__}: expected a torch.Tensor or numpy.ndarray clip')
     if not finite: raise ValueError(f'{name} contains NaN or infinite values')
 
-# %% ../nbs/00_core.ipynb 14
+# %% ../nbs/00_core.ipynb 17
 def to_numpy_video(video, # torch (f, c, h, w) / (1, f, c, h, w) in [0, 1], or numpy (f, h, w, 3) / (f, h, w)
                   ) -> np.ndarray:
     "A clip as the display layout: float32 numpy `(f, h, w, 3)` clipped to [0, 1]."
@@ -104,7 +123,7 @@ def to_tensor_video(frames, # numpy (f, h, w, 3) floats in [0, 1] or uint8, or a
     arr = to_numpy_video(frames)
     return torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2))).to(device or 'cpu')
 
-# %% ../nbs/00_core.ipynb 17
+# %% ../nbs/00_core.ipynb 20
 def upscale(frames:np.ndarray, # (..., h, w, c) image or video
             factor:int, # each pixel becomes a factor x factor block
            ) -> np.ndarray:
@@ -131,7 +150,7 @@ def video_grid(videos, # a clip or a list of clips, any layout `to_numpy_video` 
             grid[y:y + h, x:x + w] = c[j]
     return grid
 
-# %% ../nbs/00_core.ipynb 19
+# %% ../nbs/00_core.ipynb 22
 def plot_frames(videos, # a clip or a list of clips
                 titles:Sequence[str]|None=None, # one title per clip, shown on the left
                 every:int=1, # keep every `every`-th frame
@@ -153,7 +172,7 @@ def plot_frames(videos, # a clip or a list of clips
     for s in ax.spines.values(): s.set_visible(False)
     return ax.figure
 
-# %% ../nbs/00_core.ipynb 22
+# %% ../nbs/00_core.ipynb 25
 def png_bytes(img:np.ndarray, # (h, w, 3) or (h, w) image, floats in [0, 1] (clipped) or uint8
              ) -> bytes:
     "Encode an image as PNG bytes, e.g. for an `ipywidgets.Image`."
@@ -172,7 +191,7 @@ def figure_image(fig) -> np.ndarray:
     plt.close(fig)
     return img
 
-# %% ../nbs/00_core.ipynb 24
+# %% ../nbs/00_core.ipynb 27
 DISPLAY_SCALE = 4  # default upscaling when a clip is played in a notebook (32 px -> 128 px)
 
 def show_videos(videos, # a list of clips (or one)
@@ -198,7 +217,7 @@ def show_video(video, # one clip
     "Play one clip in a notebook (mediapy), upscaled so a small clip is visible."
     return show_videos([video], titles=[title] if title else None, fps=fps, scale=scale, **kwargs)
 
-# %% ../nbs/00_core.ipynb 26
+# %% ../nbs/00_core.ipynb 29
 def _umask() -> int:
     "The process's file-creation mask (reading it means setting it: set it straight back)."
     mask = os.umask(0); os.umask(mask)
@@ -220,33 +239,95 @@ def atomic_write(path:str|Path, # the file to (over)write
         raise
     return path
 
+CHECKSUM_KEY = 'vidlab.sha256'  # safetensors metadata key holding the checksums (tensor name -> sha256 hex)
+METADATA_DIGEST = '__metadata__'  # the checksum entry that covers the metadata itself
+
+def tensor_sha256(t:torch.Tensor) -> str:
+    "sha256 hex digest of a tensor's raw bytes (its dtype's exact bits, in memory order)."
+    import hashlib
+    raw = t.detach().contiguous().cpu().reshape(-1).view(torch.uint8)  # bytes of any dtype, bfloat16 included
+    return hashlib.sha256(raw.numpy().tobytes()).hexdigest()
+
+def _metadata_sha256(meta:dict) -> str:
+    import hashlib
+    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
+
 def save_safetensors(tensors:dict, # name -> tensor
                      path:str|Path, # the .safetensors file
                      metadata:dict|None=None, # JSON-able extras, stored in the header
                     ) -> Path:
-    "Save tensors with safetensors, atomically; `metadata` values are stored as JSON."
+    "Save tensors with safetensors, atomically, with a sha256 checksum of every tensor and of the metadata."
     from safetensors.torch import save
-    data = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    data, storages = {}, set()
+    for k, v in tensors.items():  # tied weights (one tensor under two names, e.g. T5's embeddings) get a copy each
+        v = v.detach().contiguous().cpu()
+        if v.untyped_storage().data_ptr() in storages: v = v.clone()
+        storages.add(v.untyped_storage().data_ptr())
+        data[k] = v
     meta = {k: json.dumps(v) for k, v in (metadata or {}).items()}
-    blob = save(data, metadata=meta)
+    if CHECKSUM_KEY in meta: raise ValueError(f'the metadata key {CHECKSUM_KEY!r} is reserved for the checksums')
+    sums = {k: tensor_sha256(v) for k, v in data.items()}
+    sums[METADATA_DIGEST] = _metadata_sha256(meta)
+    blob = save(data, metadata={**meta, CHECKSUM_KEY: json.dumps(sums)})
     return atomic_write(path, lambda f: f.write(blob))
 
+# %% ../nbs/00_core.ipynb 31
 def load_safetensors(path:str|Path, # a file written by `save_safetensors`
                      device:str|torch.device='cpu', # where to put the tensors
+                     require_checksum:bool=False, # refuse a file that carries no checksums
                     ) -> tuple[dict, dict]:
-    "Load `(tensors, metadata)` from a safetensors file, with a clear error for a missing or corrupt file."
+    "Load `(tensors, metadata)` from a safetensors file, verifying its checksums; clear errors for missing or corrupt files."
     from safetensors import safe_open
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'no checkpoint at {path}')
+    if path.is_dir(): raise IsADirectoryError(f'{path} is a folder: expected a .safetensors file')
     try:
-        with safe_open(str(path), framework='pt', device=str(device)) as f:
-            meta = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+        with safe_open(str(path), framework='pt', device='cpu') as f:
+            raw = dict(f.metadata() or {})
+            sums = json.loads(raw.pop(CHECKSUM_KEY)) if CHECKSUM_KEY in raw else None
+            meta = {k: json.loads(v) for k, v in raw.items()}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as e:
         raise ValueError(f'{path} is not a readable safetensors checkpoint (truncated or corrupt?): {e}') from e
-    return tensors, meta
+    if sums is None:
+        if require_checksum: raise ValueError(f'{path} carries no checksums: re-save it with vidlab.core.save_safetensors')
+    else:
+        if set(sums) != set(tensors) | {METADATA_DIGEST}:
+            raise ValueError(f'{path} is corrupt: its checksums list {sorted(set(sums) - {METADATA_DIGEST})[:5]}, '
+                             f'but it holds tensors {sorted(tensors)[:5]}')
+        if sums[METADATA_DIGEST] != _metadata_sha256(raw):
+            raise ValueError(f'{path} is corrupt: its metadata does not match its checksum (changed or flipped bytes)')
+        bad = [k for k, v in tensors.items() if tensor_sha256(v) != sums[k]]
+        if bad: raise ValueError(f'{path} is corrupt: tensors {bad[:5]} do not match their checksums (changed or flipped bytes)')
+    return {k: v.to(device) for k, v in tensors.items()}, meta
 
-# %% ../nbs/00_core.ipynb 29
+# %% ../nbs/00_core.ipynb 37
+def check_tensors(tensors:dict, # name -> loaded tensor
+                  expected:dict, # name -> a tensor to match (e.g. a `state_dict()`) or a (shape, dtype) pair
+                  source:str='the file', # what to call the tensors' origin in the error, e.g. its path
+                 ) -> None:
+    "Raise a `ValueError` listing missing, unexpected, wrongly shaped and wrongly typed tensors (dtypes are never converted)."
+    spec = {k: (tuple(v.shape), v.dtype) if torch.is_tensor(v) else (tuple(v[0]), v[1]) for k, v in expected.items()}
+    missing, unexpected = sorted(set(spec) - set(tensors)), sorted(set(tensors) - set(spec))
+    shapes = [f'{k} is {tuple(tensors[k].shape)} where {spec[k][0]} belongs' for k in sorted(spec)
+              if k in tensors and tuple(tensors[k].shape) != spec[k][0]]
+    dtypes = [f'{k} is {tensors[k].dtype} where {spec[k][1]} belongs' for k in sorted(spec)
+              if k in tensors and tensors[k].dtype != spec[k][1]]
+    problems = ([f'missing {missing[:5]}'] if missing else []) + ([f'unexpected {unexpected[:5]}'] if unexpected else [])
+    problems += ([f"wrong shapes: {'; '.join(shapes[:5])}"] if shapes else []) + ([f"wrong dtypes: {'; '.join(dtypes[:5])}"] if dtypes else [])
+    if problems: raise ValueError(f"{source} does not match the model's tensors: {'; '.join(problems)}")
+
+# %% ../nbs/00_core.ipynb 40
+def remove_stale_temporaries(path:str|Path, # the file whose interrupted writes to clean up
+                            ) -> list[Path]:
+    "Delete the `.<name>.*.tmp` files that killed `atomic_write`s of `path` left behind; returns what was removed."
+    path = Path(path)
+    if not path.parent.is_dir(): return []
+    stale = sorted(path.parent.glob(f'.{path.name}.*.tmp'))
+    for p in stale: p.unlink(missing_ok=True)
+    return stale
+
+# %% ../nbs/00_core.ipynb 43
 VIDEO_SUFFIXES = ('.mp4', '.gif', '.npy')  # the file types save_video and load_video handle
 
 def _use_bundled_ffmpeg():
@@ -292,13 +373,17 @@ def load_video(path:str|Path, # a .mp4, .gif or .npy file
     if not path.exists(): raise FileNotFoundError(f'no video at {path}')
     if suffix == '.npy': return to_numpy_video(np.load(path, allow_pickle=False))
     import imageio_ffmpeg  # mediapy's reader passes `-vsync`, which ffmpeg >= 7 rejects: read with imageio-ffmpeg
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt='rgb24')
-    w, h = next(reader)['size']
-    frames = [np.frombuffer(b, np.uint8).reshape(h, w, 3) for b in reader]
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path), pix_fmt='rgb24')
+        w, h = next(reader)['size']
+        frames = [np.frombuffer(b, np.uint8).reshape(h, w, 3) for b in reader]
+    except (OSError, RuntimeError) as e:  # ffmpeg's own log: its last line says why
+        why = (str(e).strip().splitlines() or [type(e).__name__])[-1]
+        raise ValueError(f'{path} is not a readable {suffix} video (truncated or another format?): {why}') from None
     if not frames: raise ValueError(f'{path} holds no frames')
     return to_numpy_video(np.stack(frames))
 
-# %% ../nbs/00_core.ipynb 33
+# %% ../nbs/00_core.ipynb 47
 def report(passed:bool, # did the answer pass?
            task:str, # what the exercise asked, e.g. 'forward_noise'
            hint:str='', # what to look at when it did not pass
@@ -315,3 +400,69 @@ def try_answer(fn:Callable, # the learner's function
     except Exception as e: return None, f'Your code raised {type(e).__name__}: {e}'
     if out is None: return None, 'Your function returned None: did you forget `return`?'
     return out, ''
+
+def answer_agrees(out, # the learner's answer: anything tensor-like
+                  want, # the right answer: anything tensor-like
+                  atol:float=1e-5, # absolute tolerance
+                  rtol:float=1e-4, # relative tolerance
+                 ) -> bool:
+    "Does `out` have `want`'s shape and values (NaN matching NaN)? Never raises: the one closeness test of every check."
+    try:
+        out, want = torch.as_tensor(out).detach().float(), torch.as_tensor(want).detach().float()
+        return out.shape == want.shape and bool(torch.allclose(out, want, atol=atol, rtol=rtol, equal_nan=True))
+    except Exception: return False
+
+def check_answer(task:str, # what the exercise asked, e.g. 'euler_sample'
+                 out, # the learner's answer, from `try_answer`
+                 hint:str, # `try_answer`'s hint: '' when the function returned something
+                 want, # the right answer: anything tensor-like
+                 mistakes:dict|None=None, # message -> the value a typical mistake gives
+                 atol:float=1e-5, # absolute tolerance of `answer_agrees`
+                 rtol:float=1e-5, # relative tolerance of `answer_agrees`
+                 otherwise:str='The values differ from the expected ones: compare with the equation in the lesson.', # hint for right shape, wrong values
+                ) -> bool:
+    "`report` `out` against `want`: the message of the first mistake it matches, else a type, shape or value hint."
+    if hint: return report(False, task, hint)
+    if answer_agrees(out, want, atol, rtol): return report(True, task)
+    found = [msg for msg, wrong in (mistakes or {}).items() if answer_agrees(out, wrong, atol, rtol)]
+    if found: return report(False, task, found[0])
+    try: shape = tuple(torch.as_tensor(out).shape)
+    except Exception: return report(False, task, f'Expected a tensor, got {type(out).__name__}.')
+    if shape != tuple(torch.as_tensor(want).shape):
+        return report(False, task, f'Expected shape {tuple(torch.as_tensor(want).shape)}, got {shape}.')
+    return report(False, task, otherwise)
+
+# %% ../nbs/00_core.ipynb 51
+def check_to_display(fn, # your `to_display(clip (f, c, h, w) tensor) -> (f, h, w, 3) float32 numpy`
+                    ) -> bool:
+    "Check a model-layout -> display-layout conversion against `to_numpy_video`."
+    g = torch.Generator().manual_seed(0)
+    for shape in [(4, 3, 6, 8), (1, 3, 5, 5), (2, 3, 8, 4)]:
+        clip = torch.rand(shape, generator=g)
+        out, hint = try_answer(fn, clip)
+        if hint: return report(False, 'to_display', hint)
+        want = to_numpy_video(clip)
+        if not isinstance(out, np.ndarray): return report(False, 'to_display', f'return a numpy array, got {type(out).__name__}.')
+        if out.shape != want.shape:
+            return report(False, 'to_display', f'a clip of shape {shape} should become {want.shape}, got {out.shape}: '
+                          'move the channel axis last (permute (f, c, h, w) -> (f, h, w, c)).')
+        if out.dtype != np.float32: return report(False, 'to_display', f'the display layout is float32, got {out.dtype}.')
+        if not np.array_equal(out, want): return report(False, 'to_display', 'right shape, wrong values: permute, do not reshape.')
+    return report(True, 'to_display')
+
+def check_nearest_upscale(fn, # your `nearest_upscale(frames (..., h, w, c), factor) -> (..., h*factor, w*factor, c)`
+                         ) -> bool:
+    "Check nearest-neighbour upscaling against `upscale` on an image and a video."
+    rng = np.random.default_rng(0)
+    for shape, k in [((3, 4, 3), 2), ((2, 3, 5, 3), 3), ((2, 2, 2, 3), 1)]:
+        img = rng.random(shape, dtype=np.float32)
+        out, hint = try_answer(fn, img, k)
+        if hint: return report(False, 'nearest_upscale', hint)
+        want = upscale(img, k)
+        if not isinstance(out, np.ndarray) or out.shape != want.shape:
+            return report(False, 'nearest_upscale', f'shape {shape} upscaled {k}x should be {want.shape}, got '
+                          f'{getattr(out, "shape", type(out).__name__)}: only the height and width axes (-3, -2) grow.')
+        if not np.array_equal(out, want):
+            return report(False, 'nearest_upscale', 'each pixel must become a factor x factor block of itself '
+                          '(np.repeat along each axis), not be interpolated or tiled.')
+    return report(True, 'nearest_upscale')

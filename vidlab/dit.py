@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_dit.ipynb 3
 from __future__ import annotations
-import math, time, io
+import math, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 import numpy as np
@@ -13,13 +13,14 @@ from torch import Tensor
 from einops import rearrange
 from torch.utils.flop_counter import FlopCounterMode
 from torch.nn.attention import sdpa_kernel, SDPBackend
-from .core import make_generator, video_grid, to_numpy_video
+from .core import make_generator, video_grid, to_numpy_video, png_bytes
 
 # %% auto 0
-__all__ = ['ATTENTIONS', 'NORM_EPS', 'TUBELET_COLOURS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify', 'sincos_1d',
+__all__ = ['ATTENTIONS', 'NORM_EPS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify', 'sincos_1d', 'position_scales',
            'spacetime_pos_embed', 'timestep_embedding', 'TimestepEmbedder', 'attend', 'self_attention_pairs',
-           'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext', 'VideoDiT', 'temporal_attention',
-           'forward_flops', 'time_forward', 'draw_tubelets', 'tubelet_summary', 'patch_grid_widget']
+           'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext', 'VideoDiT', 'init_dit_',
+           'text_context', 'temporal_attention', 'forward_flops', 'time_forward', 'tubelet_summary', 'check_tubelets',
+           'check_sincos', 'check_attention_pairs']
 
 # %% ../nbs/08_dit.ipynb 6
 ATTENTIONS = ('factorized', 'full')  # the self-attention patterns VideoDiT knows
@@ -36,12 +37,16 @@ class DiTConfig:
     mlp_ratio:float = 4.0  # MLP hidden width as a multiple of dim
     text_dim:int = 128  # width of the text encoder's token states and of its pooled vector
     attention:str = 'factorized'  # 'factorized': within each frame, then across frames; 'full': all tokens together
-    learn_sigma:bool = False  # also predict the variance (DiT, improved DDPM): the output then has 2c channels
     freq_dim:int = 256  # sinusoidal features of the timestep before its MLP (DiT)
     max_period:float = 10_000.0  # longest wavelength of the timestep and position sinusoids
+    pos_grid:tuple|None = (4, 4, 4)  # reference tubelet grid (gf, gh, gw) of the positions (see `spacetime_pos_embed`); None: integer positions
 
     def __post_init__(self):
         self.patch_size = tuple(self.patch_size)  # a list from JSON becomes a tuple again
+        if self.pos_grid is not None:
+            self.pos_grid = tuple(self.pos_grid)
+            if len(self.pos_grid) != 3 or not all(isinstance(g, int) and g >= 1 for g in self.pos_grid):
+                raise ValueError(f'pos_grid must be None or three positive ints (gf, gh, gw), got {self.pos_grid!r}')
         if len(self.patch_size) != 3 or not all(isinstance(p, int) and p >= 1 for p in self.patch_size):
             raise ValueError(f'patch_size must be three positive ints (pt, ph, pw), got {self.patch_size!r}')
         if self.attention not in ATTENTIONS:
@@ -52,11 +57,6 @@ class DiTConfig:
             if getattr(self, name) < 1: raise ValueError(f'{name} must be >= 1, got {getattr(self, name)}')
         if self.freq_dim < 2 or self.freq_dim % 2: raise ValueError(f'freq_dim must be even and >= 2, got {self.freq_dim}')
         if self.mlp_ratio <= 0: raise ValueError(f'mlp_ratio must be positive, got {self.mlp_ratio}')
-
-    @property
-    def out_channels(self) -> int:
-        "Channels of the prediction: c, or 2c (mean and variance) with `learn_sigma`."
-        return 2 * self.in_channels if self.learn_sigma else self.in_channels
 
     @property
     def layer_kinds(self) -> tuple:
@@ -112,19 +112,29 @@ def sincos_1d(dim:int, # channels: even
     angles = pos.double().reshape(-1, 1) * omega
     return torch.cat([angles.sin(), angles.cos()], -1)
 
+def position_scales(grid:tuple, # (gf, gh, gw) tubelet grid
+                    ref_grid:tuple|None=None, # the reference grid; None: no scaling
+                   ) -> tuple: # (time scale, space scale)
+    "Spacing of positions in time (ref_gf / gf) and in space (shorter side of ref / shorter side of grid)."
+    if ref_grid is None: return 1.0, 1.0
+    return ref_grid[0] / grid[0], min(ref_grid[1:]) / min(grid[1:])
+
 def spacetime_pos_embed(dim:int, # token width: a multiple of 16
                         grid:tuple, # (gf, gh, gw) tubelet grid
                         max_period:float=10_000.0, # longest wavelength
+                        ref_grid:tuple|None=None, # scale positions to this grid (see `position_scales`); None: integers
                        ) -> Tensor: # (gf*gh*gw, dim) float64, tokens in patchify's order
     "3D sinusoidal positions: dim/4 channels code the frame, 3dim/8 the column, 3dim/8 the row."
     if dim % 16: raise ValueError(f'dim must be a multiple of 16 to split into t:w:h = 2:3:3 even parts, got {dim}')
     gf, gh, gw = grid
     f, h, w = torch.meshgrid(torch.arange(gf), torch.arange(gh), torch.arange(gw), indexing='ij')
+    st, ss = position_scales(grid, ref_grid)
+    f, h, w = f.double() * st, h.double() * ss, w.double() * ss  # scale 1: exactly the integer positions
     dt, ds = dim // 4, 3 * dim // 8
     return torch.cat([sincos_1d(dt, f.flatten(), max_period), sincos_1d(ds, w.flatten(), max_period),
                       sincos_1d(ds, h.flatten(), max_period)], -1)
 
-# %% ../nbs/08_dit.ipynb 17
+# %% ../nbs/08_dit.ipynb 19
 def timestep_embedding(t:Tensor, # (b,) timesteps, may be fractional
                        dim:int, # feature count: even
                        max_period:float=10_000.0, # longest wavelength
@@ -149,7 +159,7 @@ class TimestepEmbedder(nn.Module):
                ) -> Tensor: # (b, dim)
         return self.mlp(timestep_embedding(t, self.freq_dim, self.max_period).to(self.mlp[0].weight.dtype))
 
-# %% ../nbs/08_dit.ipynb 20
+# %% ../nbs/08_dit.ipynb 22
 def attend(q:Tensor, # (..., heads, lq, e) queries
            k:Tensor, # (..., heads, lk, e) keys
            v:Tensor, # (..., heads, lk, e) values
@@ -183,7 +193,7 @@ def attention_flops(cfg:DiTConfig, # the model's configuration
     pairs = sum(self_attention_pairs(grid, kind) + n * (text_len + 1) for kind in cfg.layer_kinds)
     return 2 * 2 * pairs * cfg.dim  # two products, a multiply and an add each, over every channel of every head
 
-# %% ../nbs/08_dit.ipynb 23
+# %% ../nbs/08_dit.ipynb 25
 def modulate(x:Tensor, # (b, n, d) normalised tokens
              shift:Tensor, # (b, 1, d)
              scale:Tensor, # (b, 1, d)
@@ -200,6 +210,7 @@ class AttentionMap:
     weights:Tensor  # self-attention, s = gh*gw: spatial (b*gf, heads, s, s), temporal (b*s, heads, gf, gf), full (b, heads, n, n)
     cross:Tensor  # cross-attention (b, heads, n, l+1); the last key is the learned null token
 
+# %% ../nbs/08_dit.ipynb 27
 class DiTBlock(nn.Module):
     "Self-attention (full, spatial or temporal), cross-attention to the text, an MLP; adaLN-Zero from the conditioning."
     def __init__(self, cfg:DiTConfig, # the model's configuration
@@ -255,7 +266,7 @@ class DiTBlock(nn.Module):
         if need: self.recorder.append(AttentionMap(self.layer, self.kind, tuple(grid), w.detach(), wc.detach()))
         return torch.addcmul(x, gate2, self.mlp(modulate(self.norm3(x), shift2, scale2)))
 
-# %% ../nbs/08_dit.ipynb 27
+# %% ../nbs/08_dit.ipynb 31
 @dataclass
 class TextContext:
     "Everything `VideoDiT` needs from a prompt, computed once by `VideoDiT.encode_text` and reused at every step."
@@ -266,7 +277,7 @@ class TextContext:
     @property
     def batch(self) -> int: return self.pooled.shape[0]
 
-# %% ../nbs/08_dit.ipynb 29
+# %% ../nbs/08_dit.ipynb 33
 class VideoDiT(nn.Module):
     "A diffusion transformer over spacetime latent patches: (latents, timestep, prompt) -> a prediction shaped like the latents."
     def __init__(self, cfg:DiTConfig|None=None, # hyper-parameters; `DiTConfig()` if None
@@ -284,30 +295,22 @@ class VideoDiT(nn.Module):
         self.blocks = nn.ModuleList(DiTBlock(cfg, kind, i) for i, kind in enumerate(cfg.layer_kinds))
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=NORM_EPS)
         self.final_ada = nn.Linear(d, 2 * d)  # c -> shift, scale of the final norm
-        self.final = nn.Linear(d, cfg.out_channels * p)
+        self.final = nn.Linear(d, cfg.in_channels * p)
         self._pos_cache = {}
         self.reset_parameters(seed, generator)
 
-    @torch.no_grad()
     def reset_parameters(self, seed:int|None=None, # seed of the initialisation
                          generator:torch.Generator|None=None, # or a generator
                         ) -> None:
-        "DiT's initialisation: Xavier-uniform linears, N(0, 0.02) timestep MLP, zero adaLN, cross-attention out and final layer."
-        g = make_generator(seed, generator, self.null_text.device)
-        for m in self.modules():
-            if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight, generator=g); nn.init.zeros_(m.bias)
-        for m in self.t_embed.mlp:
-            if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=0.02, generator=g)
-        nn.init.normal_(self.null_text, std=0.02, generator=g)
-        zero = [self.final_ada, self.final] + [l for b in self.blocks for l in (b.ada, b.cross_proj)]
-        for m in zero: nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
+        "DiT's initialisation (see `init_dit_`)."
+        init_dit_(self, make_generator(seed, generator, self.null_text.device))
 
     def pos_embed(self, grid:tuple, # (gf, gh, gw)
                   device:torch.device, dtype:torch.dtype) -> Tensor: # (gf*gh*gw, d)
         "The sinusoidal positions of a grid, cached per (grid, device, dtype)."
         key = (tuple(grid), torch.device(device), dtype)
         if key not in self._pos_cache:
-            self._pos_cache[key] = spacetime_pos_embed(self.cfg.dim, grid, self.cfg.max_period).to(device, dtype)
+            self._pos_cache[key] = spacetime_pos_embed(self.cfg.dim, grid, self.cfg.max_period, self.cfg.pos_grid).to(device, dtype)
         return self._pos_cache[key]
 
     def encode_text(self, text_states:Tensor, # (b, l, text_dim) text encoder's last hidden state
@@ -315,23 +318,7 @@ class VideoDiT(nn.Module):
                     pooled:Tensor|None=None, # (b, text_dim) pooled prompt; None: mean of the unmasked tokens
                    ) -> TextContext:
         "Project the prompt once: cross-attention keys/values for every block, the mask, the pooled vector."
-        td = self.cfg.text_dim
-        if text_states.ndim != 3 or text_states.shape[-1] != td:
-            raise ValueError(f'text_states must be (b, l, text_dim={td}), got shape {tuple(text_states.shape)}')
-        b, l, _ = text_states.shape
-        keep = torch.ones(b, l, dtype=torch.bool, device=text_states.device)
-        if text_mask is not None:
-            if tuple(text_mask.shape) != (b, l):
-                raise ValueError(f'text_mask must be (b, l) = {(b, l)} like text_states, got {tuple(text_mask.shape)}')
-            keep = text_mask.bool()
-        if pooled is None:
-            m = keep.to(text_states.dtype)[..., None]  # (b, l, 1)
-            pooled = (text_states * m).sum(1) / m.sum(1).clamp(min=1)
-        elif tuple(pooled.shape) != (b, td):
-            raise ValueError(f'pooled must be (b, text_dim) = {(b, td)}, got shape {tuple(pooled.shape)}')
-        tokens = torch.cat([self.text_proj(text_states), self.null_text.expand(b, 1, -1).to(text_states.dtype)], 1)
-        mask = None if keep.all() else torch.cat([keep, keep.new_ones(b, 1)], 1)[:, None, None]  # no mask is faster
-        return TextContext([blk.text_kv(tokens) for blk in self.blocks], mask, self.pooled_proj(pooled))
+        return text_context(self, text_states, text_mask, pooled)
 
     def _timesteps(self, t, b:int, device) -> Tensor:
         t = torch.as_tensor(t, dtype=torch.float32, device=device)
@@ -345,7 +332,7 @@ class VideoDiT(nn.Module):
                 text_mask:Tensor|None=None, # (b, l) 1 for real tokens, 0 for padding
                 pooled:Tensor|None=None, # (b, text_dim) pooled prompt
                 *, context:TextContext|None=None, # or the prompt already encoded by `encode_text`
-               ) -> Tensor: # (b, f, c, h, w); (b, f, 2c, h, w) with learn_sigma
+               ) -> Tensor: # (b, f, c, h, w)
         "Predict the noise (or velocity) for noisy latents `x` at timesteps `t` given the prompt."
         cfg = self.cfg
         if x.ndim != 5: raise ValueError(f'x must be latent clips (b, f, c, h, w), got shape {tuple(x.shape)}')
@@ -373,7 +360,45 @@ class VideoDiT(nn.Module):
         finally:
             for block in self.blocks: block.recorder = None
 
-# %% ../nbs/08_dit.ipynb 33
+# %% ../nbs/08_dit.ipynb 35
+@torch.no_grad()
+def init_dit_(model:VideoDiT, # the model to initialise in place
+              g:torch.Generator, # source of every random draw
+             ) -> None:
+    "DiT's initialisation: Xavier-uniform linears, N(0, 0.02) timestep MLP, zero adaLN, cross-attention out and final layer."
+    for m in model.modules():
+        if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight, generator=g); nn.init.zeros_(m.bias)
+    for m in model.t_embed.mlp:
+        if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=0.02, generator=g)
+    nn.init.normal_(model.null_text, std=0.02, generator=g)
+    zero = [model.final_ada, model.final] + [l for b in model.blocks for l in (b.ada, b.cross_proj)]
+    for m in zero: nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
+
+def text_context(model:VideoDiT, # the model whose projections to use
+                 text_states:Tensor, # (b, l, text_dim) text encoder's last hidden state
+                 text_mask:Tensor|None=None, # (b, l) 1/True for real tokens, 0/False for padding; None: all real
+                 pooled:Tensor|None=None, # (b, text_dim) pooled prompt; None: mean of the unmasked tokens
+                ) -> TextContext:
+    "Project a prompt once for `model`: cross-attention keys/values for every block, the mask, the pooled vector."
+    td = model.cfg.text_dim
+    if text_states.ndim != 3 or text_states.shape[-1] != td:
+        raise ValueError(f'text_states must be (b, l, text_dim={td}), got shape {tuple(text_states.shape)}')
+    b, l, _ = text_states.shape
+    keep = torch.ones(b, l, dtype=torch.bool, device=text_states.device)
+    if text_mask is not None:
+        if tuple(text_mask.shape) != (b, l):
+            raise ValueError(f'text_mask must be (b, l) = {(b, l)} like text_states, got {tuple(text_mask.shape)}')
+        keep = text_mask.bool()
+    if pooled is None:
+        m = keep.to(text_states.dtype)[..., None]  # (b, l, 1)
+        pooled = (text_states * m).sum(1) / m.sum(1).clamp(min=1)
+    elif tuple(pooled.shape) != (b, td):
+        raise ValueError(f'pooled must be (b, text_dim) = {(b, td)}, got shape {tuple(pooled.shape)}')
+    tokens = torch.cat([model.text_proj(text_states), model.null_text.expand(b, 1, -1).to(text_states.dtype)], 1)
+    mask = None if keep.all() else torch.cat([keep, keep.new_ones(b, 1)], 1)[:, None, None]  # no mask is faster
+    return TextContext([blk.text_kv(tokens) for blk in model.blocks], mask, model.pooled_proj(pooled))
+
+# %% ../nbs/08_dit.ipynb 41
 def temporal_attention(m:AttentionMap, # one block's record
                       ) -> Tensor: # (b, heads, gf, gf): rows are query frames, columns key frames, rows sum to 1
     "How much each frame attends to each frame, per head, averaged over positions."
@@ -384,7 +409,7 @@ def temporal_attention(m:AttentionMap, # one block's record
     b, heads = m.weights.shape[0] // gf, m.weights.shape[1]
     return torch.eye(gf, device=m.weights.device).expand(b, heads, gf, gf)
 
-# %% ../nbs/08_dit.ipynb 36
+# %% ../nbs/08_dit.ipynb 44
 def _dummy_inputs(model:VideoDiT, batch:int, size:tuple, text_len:int, seed:int=0) -> tuple:
     cfg, p = model.cfg, next(model.parameters())
     g = torch.Generator().manual_seed(seed)
@@ -423,27 +448,7 @@ def time_forward(model:VideoDiT, # the model
             sync(); times.append(time.perf_counter() - start)
     return float(np.median(times[warmup:]))
 
-# %% ../nbs/08_dit.ipynb 42
-TUBELET_COLOURS = np.array([(0.12, 0.47, 0.71), (1.0, 0.5, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16),
-                            (0.58, 0.4, 0.74), (0.55, 0.34, 0.29)], np.float32)  # colour bars of successive tubelets in time
-
-def draw_tubelets(clip, # a clip in any layout `to_numpy_video` takes, e.g. numpy (f, h, w, 3)
-                  tubelet:tuple, # (tf, th, tw) tubelet size in the clip's frames and pixels
-                  scale:int=4, # pixel upscaling, so the grid lines are thin
-                  bar:int=3, # height of the colour bar under each frame, in upscaled pixels
-                 ) -> np.ndarray: # (H, W, 3) image: the frames side by side
-    "Pure: the clip's frames side by side, tubelet borders drawn in white, a colour bar per frame naming its tubelet in time."
-    v = to_numpy_video(clip)
-    f, h, w = v.shape[:3]
-    tf, th, tw = tubelet
-    if f % tf or h % th or w % tw:
-        raise ValueError(f'tubelet {tuple(tubelet)} does not tile a clip of f x h x w = {f} x {h} x {w}')
-    big = v.repeat(scale, 1).repeat(scale, 2)  # (f, h*scale, w*scale, 3)
-    big[:, ::th * scale], big[:, :, ::tw * scale] = 1.0, 1.0  # a white line starts each tubelet
-    bars = np.broadcast_to(TUBELET_COLOURS[(np.arange(f) // tf) % len(TUBELET_COLOURS)][:, None, None],
-                           (f, bar, w * scale, 3))
-    return video_grid(np.concatenate([big, bars], 1), pad=2)
-
+# %% ../nbs/08_dit.ipynb 51
 def tubelet_summary(frames:int, height:int, width:int, # the pixel clip
                     patch_size:tuple, # (pt, ph, pw) latent tubelet
                     compression:tuple=(4, 4), # (ct, cs) the VAE's downsampling in time and space
@@ -459,34 +464,49 @@ def tubelet_summary(frames:int, height:int, width:int, # the pixel clip
                 tubelet_px=(patch_size[0] * ct, patch_size[1] * cs, patch_size[2] * cs),
                 **{k: self_attention_pairs(grid, k) for k in ('full', 'spatial', 'temporal')})
 
-def patch_grid_widget(clip, # a pixel clip, numpy (f, h, w, 3) or any layout `to_numpy_video` takes
-                      compression:tuple=(4, 4), # (ct, cs) the VAE's downsampling in time and space
-                      max_patch:int=4, # largest tubelet side offered by the sliders
-                      scale:int=4, # pixel upscaling of the drawing
-                     ):
-    "Sliders for (pt, ph, pw) over a clip: the tubelet grid drawn, tokens and attention cost reported."
-    import ipywidgets as W
-    import matplotlib.image as mpimg
-    v = to_numpy_video(clip)
-    f, h, w = v.shape[:3]
-    sliders = [W.IntSlider(value=d, min=1, max=max_patch, description=n) for n, d in zip(('pt', 'ph', 'pw'), (1, 2, 2))]
-    label, image = W.HTML(), W.Image(format='png')
+# %% ../nbs/08_dit.ipynb 58
+from .core import report, try_answer
 
-    def update(*_):
-        patch = tuple(s.value for s in sliders)
-        try: info = tubelet_summary(f, h, w, patch, compression)
-        except ValueError as e:
-            label.value, img = f'<b>not allowed</b>: {e}', video_grid(v, pad=2, scale=scale)
-        else:
-            label.value = (f"latent {' x '.join(map(str, info['latent']))} -> grid {' x '.join(map(str, info['grid']))} = "
-                           f"<b>{info['tokens']} tokens</b> (each {' x '.join(map(str, info['tubelet_px']))} pixels); "
-                           f"attention pairs per layer: full {info['full']:,}, spatial {info['spatial']:,}, "
-                           f"temporal {info['temporal']:,}")
-            img = draw_tubelets(v, info['tubelet_px'], scale)
-        buf = io.BytesIO(); mpimg.imsave(buf, img, format='png'); image.value = buf.getvalue()
+def check_tubelets(fn, # your `tubelets(x (b, f, c, h, w), patch_size (pt, ph, pw)) -> (b, n, c*pt*ph*pw)`
+                  ) -> bool:
+    "Check a tubelet cut against `patchify`, on square and non-square clips and patches."
+    g = torch.Generator().manual_seed(0)
+    for shape, patch in [((2, 4, 4, 8, 8), (1, 2, 2)), ((1, 6, 3, 8, 12), (2, 4, 3)), ((1, 2, 2, 4, 6), (2, 1, 3))]:
+        x = torch.randn(shape, generator=g)
+        out, hint = try_answer(fn, x, patch)
+        if hint: return report(False, 'tubelets', hint)
+        want = patchify(x, patch)
+        if not torch.is_tensor(out) or out.shape != want.shape:
+            return report(False, 'tubelets', f'clips {shape} with tubelets {patch} give {tuple(want.shape)} (batch, tokens, '
+                          f'c*pt*ph*pw), got {tuple(getattr(out, "shape", ())) or type(out).__name__}.')
+        if not torch.equal(out, want):
+            return report(False, 'tubelets', 'right shape, wrong order: tokens go frame by frame, then row by row, then '
+                          'column by column, and each token lists channel, then frame, row and column inside the tubelet.')
+    return report(True, 'tubelets')
 
-    for s in sliders: s.observe(update, names='value')
-    update()
-    box = W.VBox([W.HBox(sliders), label, image])
-    box.sliders, box.label, box.image = sliders, label, image
-    return box
+def check_sincos(fn, # your `sincos(dim, pos) -> (n, dim)`: sines then cosines, w_i = 10000^(-2i/dim)
+                ) -> bool:
+    "Check a 1D sinusoidal embedding against `sincos_1d` at integer and fractional positions."
+    for dim, pos in [(8, torch.arange(5.)), (16, torch.tensor([0., 0.5, 2.25, 7.]))]:
+        out, hint = try_answer(fn, dim, pos)
+        if hint: return report(False, 'sincos', hint)
+        want = sincos_1d(dim, pos)
+        if not torch.is_tensor(out) or tuple(out.shape) != tuple(want.shape):
+            return report(False, 'sincos', f'{len(pos)} positions and dim={dim} give shape {tuple(want.shape)}.')
+        if not torch.allclose(out.double(), want, atol=1e-5):
+            return report(False, 'sincos', 'first dim/2 columns sin(p w_i), then dim/2 columns cos(p w_i), with '
+                          'w_i = 10000 ** (-i / (dim / 2)) for i = 0 .. dim/2 - 1.')
+    return report(True, 'sincos')
+
+def check_attention_pairs(fn, # your `attention_pairs(grid (gf, gh, gw), kind) -> int`
+                         ) -> bool:
+    "Check query-key pair counts of full, spatial and temporal attention against `self_attention_pairs`."
+    for grid in [(4, 4, 4), (2, 3, 5), (8, 1, 2)]:
+        for kind in ('full', 'spatial', 'temporal'):
+            out, hint = try_answer(fn, grid, kind)
+            if hint: return report(False, 'attention_pairs', hint)
+            want = self_attention_pairs(grid, kind)
+            if out != want:
+                return report(False, 'attention_pairs', f'{kind} attention on grid {grid}: {want:,} pairs, got {out!r}. '
+                              'Count the groups and the square of each group\'s size.')
+    return report(True, 'attention_pairs')

@@ -14,9 +14,10 @@ from .core import check_video, to_tensor_video, make_generator
 from .data import (COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, parse_caption, render_alpha)
 
 # %% auto 0
-__all__ = ['ABS_THRESHOLD', 'PEAK_SHARE', 'STILL', 'WINDOW_MARGIN', 'object_mask', 'largest_blob', 'blob_stats', 'nearest_colour',
-           'motion_direction', 'degrade', 'shape_scores', 'as_video_batch', 'describe_batch', 'describe', 'judge',
-           'prompt_fidelity']
+__all__ = ['ABS_THRESHOLD', 'PEAK_SHARE', 'STILL', 'WINDOW_MARGIN', 'FLOAT_SLACK', 'LAYOUTS', 'MIN_OVERLAP', 'MAX_STRAY',
+           'NO_OBJECT', 'object_mask', 'largest_blob', 'blob_stats', 'nearest_colour', 'motion_direction', 'degrade',
+           'shape_scores', 'as_video_batch', 'describe_batch', 'describe', 'judge', 'prompt_fidelity', 'check_centroid',
+           'check_iou', 'check_direction']
 
 # %% ../nbs/02_evaluation.ipynb 6
 ABS_THRESHOLD = 0.35  # object pixels: brightest channel above this ...
@@ -57,8 +58,8 @@ def largest_blob(mask:torch.Tensor, # (n, h, w) bool
     out[pos[key == best[frame]]] = True
     return out.view(n, h, w)
 
-# %% ../nbs/02_evaluation.ipynb 9
-STILL = 0.06  # a centroid displacement under this fraction of the width reads as "still"
+# %% ../nbs/02_evaluation.ipynb 11
+STILL = 0.06  # a centroid displacement under this fraction of the shorter side reads as "still"
 _PALETTE = torch.tensor(list(COLOURS.values()))  # (8, 3)
 
 def blob_stats(blob:torch.Tensor, # (b, f, h, w) bool
@@ -86,9 +87,9 @@ def nearest_colour(videos:torch.Tensor, # (b, f, 3, h, w)
     return [names[i] if k > 0 else None for i, k in zip(idx.tolist(), n.tolist())]
 
 def motion_direction(centroids:torch.Tensor, # (b, f, 2) pixels, NaN where no object
-                     width:int, # frame width in pixels
+                     side:int, # the frame's shorter side in pixels (the width, for square frames)
                     ) -> list:
-    "left/right/up/down from the centroid's displacement, 'still' under STILL x width, None without an object."
+    "left/right/up/down from the centroid's displacement, 'still' under STILL x side, None without an object."
     f = centroids.shape[1]
     k = max(1, round(f / 5))
     def mean(c):  # (b, k, 2) -> (b, 2) mean over frames with an object
@@ -99,12 +100,12 @@ def motion_direction(centroids:torch.Tensor, # (b, f, 2) pixels, NaN where no ob
     out = []
     for (dx, dy), ok in zip(d.tolist(), (oka & okz).tolist()):
         if not ok: out.append(None)
-        elif max(abs(dx), abs(dy)) < STILL * width: out.append('still')
+        elif max(abs(dx), abs(dy)) < STILL * side: out.append('still')
         elif abs(dx) >= abs(dy): out.append('right' if dx > 0 else 'left')
         else: out.append('down' if dy > 0 else 'up')
     return out
 
-# %% ../nbs/02_evaluation.ipynb 14
+# %% ../nbs/02_evaluation.ipynb 16
 def degrade(videos:torch.Tensor, # (b, f, 3, h, w) in [0, 1]
             sigma:float=0.5, # Gaussian blur std in pixels (0: none)
             noise:float=0.05, # additive Gaussian noise std
@@ -127,7 +128,7 @@ def degrade(videos:torch.Tensor, # (b, f, 3, h, w) in [0, 1]
     g = make_generator(seed, generator)
     return (x + noise * torch.randn(x.shape, generator=g)).clamp(0, 1)
 
-# %% ../nbs/02_evaluation.ipynb 17
+# %% ../nbs/02_evaluation.ipynb 19
 WINDOW_MARGIN = 4  # pixels around the largest ideal shape in the window where overlaps are measured
 
 def _candidates() -> list[tuple[str, str]]:
@@ -142,8 +143,9 @@ def shape_scores(blob:torch.Tensor, # (b, f, h, w) bool
     n = b * f
     ok = ~centroids.isnan().any(-1).view(n)  # (n,) frames with an object
     c = torch.where(ok[:, None], centroids.view(n, 2), w / 2)  # (n, 2)
+    side = min(h, w)  # ideal sizes are shares of the shorter side
     # Overlaps are counted in a window around the centroid that holds any ideal shape placed there
-    win = min(math.ceil(max(SIZES.values()) * w) + 2 * WINDOW_MARGIN, h, w)
+    win = min(math.ceil(max(SIZES.values()) * side) + 2 * WINDOW_MARGIN, h, w)
     x0 = (c[:, 0] - win / 2).round().long().clamp(0, w - win)  # (n,) window corner
     y0 = (c[:, 1] - win / 2).round().long().clamp(0, h - win)
     r = torch.arange(win, device=blob.device)
@@ -152,7 +154,7 @@ def shape_scores(blob:torch.Tensor, # (b, f, h, w) bool
     local = c - torch.stack([x0, y0], 1)  # (n, 2) centroid in window coordinates
     scores = []
     for shape, size in _candidates():
-        extent = SIZES[size] * w
+        extent = SIZES[size] * side
         centre = local - local.new_tensor([0., extent / 6 if shape == 'triangle' else 0.])  # triangle: centroid r/3 below centre
         full = lambda v: torch.full((n,), v, device=blob.device)
         ideal = render_alpha(full(SHAPES.index(shape)), full(extent), centre[:, None], win, win)[:, 0] > 0.5  # (n, win, win)
@@ -162,55 +164,102 @@ def shape_scores(blob:torch.Tensor, # (b, f, h, w) bool
         scores.append(iou.sum(1) / ok.view(b, f).sum(1).clamp(min=1))  # (b,) mean over frames with an object
     return torch.stack(scores, 1)
 
-# %% ../nbs/02_evaluation.ipynb 22
-def as_video_batch(videos) -> torch.Tensor:
-    "Validate and stack clips into float `(b, f, 3, h, w)` in [0, 1]."
+# %% ../nbs/02_evaluation.ipynb 24
+FLOAT_SLACK = 0.05  # float pixels may overshoot [0, 1] by this much (and are clamped); further out they are refused
+LAYOUTS = ('torch (b, f, 3, h, w) or (f, 3, h, w); numpy (b, f, h, w, 3), (f, h, w, 3) or (f, h, w); '
+           'or a list of such clips; float in [0, 1] or uint8 in 0..255')  # what as_video_batch accepts
+
+def _unit_range(x:torch.Tensor, # (..., 3, h, w) pixels of any dtype
+                name:str, # what to call it in errors
+               ) -> torch.Tensor:
+    "float32 in [0, 1] from uint8 0..255, bool, or float in [0, 1] (within FLOAT_SLACK); a `ValueError` otherwise."
+    if x.numel() == 0: raise ValueError(f'{name} has shape {tuple(x.shape)}: every dimension must be at least 1')
+    if x.dtype == torch.uint8: return x.float() / 255
+    if x.dtype == torch.bool: return x.float()
+    if not x.is_floating_point():
+        raise ValueError(f'{name} has dtype {x.dtype}: expected floats in [0, 1] or uint8 in 0..255')
+    x = x.float()
+    if not torch.isfinite(x).all(): raise ValueError(f'{name} contains NaN or infinite values')
+    lo, hi = x.min().item(), x.max().item()
+    if lo < -FLOAT_SLACK or hi > 1 + FLOAT_SLACK:
+        guess = ('they look like 0..255: divide by 255 or convert to uint8' if hi > 1 + FLOAT_SLACK and lo >= -FLOAT_SLACK
+                 else 'they look like [-1, 1]: map them with (x + 1) / 2' if lo >= -1 - FLOAT_SLACK and hi <= 1 + FLOAT_SLACK
+                 else 'rescale them to [0, 1]')
+        raise ValueError(f'{name} holds floats from {lo:.3g} to {hi:.3g}: vidlab reads floats in [0, 1] or uint8 in '
+                         f'0..255; {guess}')
+    return x.clamp(0, 1)
+
+def _clip_tensor(v, i:int) -> torch.Tensor:
+    "One clip in any documented layout -> `(f, 3, h, w)` float32 in [0, 1] on the CPU."
+    check_video(v, name=f'video {i}')
+    if isinstance(v, torch.Tensor): t = v.detach().cpu()
+    else:
+        t = torch.from_numpy(np.ascontiguousarray(v))
+        t = t[..., None].expand(*t.shape, 3) if t.ndim == 3 else t  # greyscale (f, h, w) -> (f, h, w, 3)
+        t = rearrange(t, 'f h w c -> f c h w')
+    return _unit_range(t[0] if t.ndim == 5 else t, f'video {i}')
+
+# %% ../nbs/02_evaluation.ipynb 26
+def as_video_batch(videos, # a batch or a clip: see LAYOUTS
+                  ) -> torch.Tensor:
+    "Validate and convert clips to float32 `(b, f, 3, h, w)` in [0, 1] on the CPU; a `ValueError` for anything else."
     if isinstance(videos, torch.Tensor) and videos.ndim == 5:
         if videos.shape[2] != 3:
-            raise ValueError(f'videos have {videos.shape[2]} channels (shape {tuple(videos.shape)}): expected 3 (RGB) in dim 2 of (b, f, c, h, w)')
-        if not torch.isfinite(videos).all(): raise ValueError('videos contain NaN or infinite values')
-        x = videos.detach().float()
-    else:
-        if isinstance(videos, (torch.Tensor, np.ndarray)):
-            raise ValueError(f'videos has shape {tuple(videos.shape)}: pass a batch (b, f, c, h, w) or a list of clips')
-        clips = []
-        for i, v in enumerate(videos):
-            check_video(v, name=f'video {i}')
-            clips.append(to_tensor_video(v).cpu())
-        if not clips: raise ValueError('no videos given')
+            raise ValueError(f'videos have {videos.shape[2]} channels (shape {tuple(videos.shape)}): expected 3 (RGB) '
+                             'in dim 2 of (b, f, c, h, w)')
+        x = _unit_range(videos.detach().cpu(), 'videos')
+    elif isinstance(videos, (torch.Tensor, np.ndarray)):
+        clips = list(videos) if isinstance(videos, np.ndarray) and videos.ndim == 5 else [videos]
+        return as_video_batch(clips)
+    elif isinstance(videos, (list, tuple)):
+        clips = [_clip_tensor(v, i) for i, v in enumerate(videos)]
+        if not clips: raise ValueError(f'no videos given: expected {LAYOUTS}')
         if any(c.shape != clips[0].shape for c in clips):
             raise ValueError(f'clips differ in shape: {sorted({tuple(c.shape) for c in clips})}; resize them first')
         x = torch.stack(clips)
-    if x.shape[-1] != x.shape[-2]: raise ValueError(f'frames must be square, got {x.shape[-2]} x {x.shape[-1]}')
-    return x.cpu().clamp(0, 1)
+    else: raise ValueError(f'videos is a {type(videos).__name__}: expected {LAYOUTS}')
+    return x
 
-def describe_batch(videos, # (b, f, 3, h, w) tensor, or a list of clips in any layout vidlab knows
+# %% ../nbs/02_evaluation.ipynb 29
+MIN_OVERLAP = 0.6  # best mean IoU with an ideal silhouette below which a clip reads as "no object"
+MAX_STRAY = 0.2  # share of object pixels outside the largest blob above which a clip reads as "no object"
+NO_OBJECT = dict(colour=None, shape=None, size=None, direction=None)  # what describe says about a clip without one
+
+def describe_batch(videos, # (b, f, 3, h, w) tensor, or a list of clips in any layout vidlab knows (see LAYOUTS)
                   ) -> list[dict]:
-    "What each clip shows: a list of `dict(colour, shape, size, direction)` (None where there is no object)."
+    "What each clip shows: a list of `dict(colour, shape, size, direction)` (`NO_OBJECT`, all None, where there is none)."
     x = as_video_batch(videos)  # (b, f, 3, h, w)
     b, f, _, h, w = x.shape
-    blob = largest_blob(object_mask(x).view(b * f, h, w)).view(b, f, h, w)
+    mask = object_mask(x)  # (b, f, h, w)
+    blob = largest_blob(mask.view(b * f, h, w)).view(b, f, h, w)
+    stray = ((mask & ~blob).sum((1, 2, 3)) / mask.sum((1, 2, 3)).clamp(min=1)).tolist()  # (b,)
     area, cen = blob_stats(blob)
     colours = nearest_colour(x, blob)
-    directions = motion_direction(cen, w)
-    best = shape_scores(blob, cen).argmax(1).tolist()
+    directions = motion_direction(cen, min(h, w))
+    scores = shape_scores(blob, cen)  # (b, 6)
+    best, fit = scores.argmax(1).tolist(), scores.amax(1).tolist()
     cands = _candidates()
-    return [dict(colour=col, shape=cands[k][0] if col else None, size=cands[k][1] if col else None, direction=d)
-            for col, k, d in zip(colours, best, directions)]
+    seen = lambda col, o, st: col is not None and o >= MIN_OVERLAP and st <= MAX_STRAY  # an object is there
+    return [dict(colour=col, shape=cands[k][0], size=cands[k][1], direction=d) if seen(col, o, st) else dict(NO_OBJECT)
+            for col, k, o, st, d in zip(colours, best, fit, stray, directions)]
 
-def describe(video, # one clip: torch (f, 3, h, w) or numpy (f, h, w, 3), values in [0, 1]
+def describe(video, # one clip: torch (f, 3, h, w) or numpy (f, h, w, 3); float in [0, 1] or uint8
             ) -> dict:
-    "The attributes seen in one clip: `dict(colour, shape, size, direction)`."
+    "The attributes seen in one clip: `dict(colour, shape, size, direction)`, all None for no object."
     check_video(video)
     return describe_batch([video])[0]
 
-# %% ../nbs/02_evaluation.ipynb 25
+# %% ../nbs/02_evaluation.ipynb 32
 def judge(videos, # (b, f, 3, h, w) tensor or a list of clips
           prompts:Sequence[str], # one prompt per video
          ) -> list[dict]:
     "Per video: `stated` and `seen` attributes, `right` (attribute -> bool, stated ones only) and `ok` (all right)."
     if isinstance(prompts, str): raise TypeError('prompts must be a list of strings, one per video')
     stated = [parse_caption(p) for p in prompts]
+    for p, st in zip(prompts, stated):
+        if not st:
+            raise ValueError(f'prompt {p!r} states no attribute, so no video could match or miss it: name at least one '
+                             'colour, shape, size or direction, e.g. "a small red circle moving left"')
     seen = describe_batch(videos)
     if len(seen) != len(stated): raise ValueError(f'{len(seen)} videos but {len(stated)} prompts: give one prompt per video')
     out = []
@@ -230,3 +279,63 @@ def prompt_fidelity(videos, # (b, f, 3, h, w) tensor or a list of clips
         res[k] = sum(votes) / len(votes) if votes else float('nan')
     res['n'] = len(js)
     return res
+
+# %% ../nbs/02_evaluation.ipynb 43
+from .core import report, try_answer
+
+def _masks() -> torch.Tensor:
+    "Test masks for the exercises: a few world clips' blobs (square, landscape, portrait), `(n, h, w)` bool."
+    from vidlab.data import ShapesWorld
+    out = []
+    for f, h, w in [(4, 32, 32), (4, 24, 40), (4, 40, 24)]:
+        v = ShapesWorld('all', frames=f, height=h, width=w).batch(range(3))['video']  # (3, f, 3, h, w)
+        out += list(object_mask(v).flatten(0, 1))
+    return out
+
+def check_centroid(fn, # your `centroid(mask (h, w) bool) -> (x, y)` in pixels
+                  ) -> bool:
+    "Check a blob centroid against `blob_stats` on square, landscape and portrait masks."
+    for m in _masks():
+        out, hint = try_answer(fn, m.clone())
+        if hint: return report(False, 'centroid', hint)
+        want = blob_stats(m[None, None])[1][0, 0]
+        try: got = torch.as_tensor([float(v) for v in out])
+        except Exception: return report(False, 'centroid', f'return two numbers (x, y), got {out!r}.')
+        if got.shape != (2,) or not torch.allclose(got, want, atol=1e-3):
+            return report(False, 'centroid', f'a {tuple(m.shape)} mask: expected (x, y) = {want.tolist()}, got '
+                          f'{got.tolist()}. x is the column, y the row; pixel centres are at +0.5.')
+    return report(True, 'centroid')
+
+def check_iou(fn, # your `iou(a, b)` of two (h, w) bool masks -> float
+             ) -> bool:
+    "Check intersection over union on overlapping, disjoint, identical and empty masks."
+    ms = _masks()
+    cases = [(ms[0], ms[1]), (ms[0], ms[0]), (ms[0], torch.roll(ms[0], 16, 1)), (ms[4], ms[5]), (ms[8], ms[9])]
+    for a, b in cases:
+        out, hint = try_answer(fn, a.clone(), b.clone())
+        if hint: return report(False, 'iou', hint)
+        want = ((a & b).sum() / (a | b).sum()).item()
+        if not isinstance(out, (int, float, torch.Tensor, np.floating)) or abs(float(out) - want) > 1e-4:
+            return report(False, 'iou', f'expected {want:.4f}, got {out!r}: |A and B| / |A or B|, counting pixels.')
+    e = torch.zeros(8, 8, dtype=torch.bool)
+    out, hint = try_answer(fn, e, e)
+    if hint or not isinstance(out, (int, float, torch.Tensor, np.floating)) or float(out) != 0:
+        return report(False, 'iou', hint or f'two empty masks share nothing: return 0, got {out!r}.')
+    return report(True, 'iou')
+
+def check_direction(fn, # your `direction(centroids (f, 2), side) -> 'left'|'right'|'up'|'down'|'still'`
+                   ) -> bool:
+    "Check the direction rule against `motion_direction` on world clips of several shapes and on still tracks."
+    from vidlab.data import ShapesWorld
+    for f, h, w in [(16, 32, 32), (8, 24, 48), (20, 64, 32)]:
+        p = ShapesWorld('all', frames=f, height=h, width=w).params(range(12))
+        tracks = p['start'][:, None] + torch.arange(f)[None, :, None] * p['velocity'][:, None]  # (12, f, 2)
+        tracks = torch.cat([tracks, tracks[:, :1].expand(-1, f, -1) + 0.5])  # and 12 that barely move
+        for c, want in zip(tracks, motion_direction(tracks, min(h, w))):
+            out, hint = try_answer(fn, c.clone(), min(h, w))
+            if hint: return report(False, 'direction', hint)
+            if out != want:
+                return report(False, 'direction', f'a {f}-frame track from {c[0].tolist()} to {c[-1].tolist()}: expected '
+                              f'{want!r}, got {out!r}. Compare the mean of the first and last fifth of the frames; '
+                              'the larger axis wins; y grows downwards.')
+    return report(True, 'direction')

@@ -1,0 +1,85 @@
+"The text-to-video GAN beyond the notebook: the training step's separation of updates, resume, the shipped model."
+import json, math
+import pytest
+import torch
+from vidlab.core import make_generator
+from vidlab.gan import (GANConfig, TextToVideoGAN, TextFeatures, shipped_text_encoder, GANLearner, gan_batches, train_gan,
+                        load_gan, save_gan, GANPipeline, default_gan_dir, swap_codes, discriminator_scores, motion_spread,
+                        d_loss_fn, g_loss_fn)
+from vidlab.training import NaNGuard, TrainingDiverged
+
+torch.set_num_threads(1)
+TINY = dict(g_width=8, d_width=8, content_dim=8, motion_dim=8, noise_dim=4, cond_dim=16, batch_size=4, image_frames=2)
+
+
+@pytest.fixture(scope='module')
+def text(): return TextFeatures(*shipped_text_encoder())
+
+
+def _opt(gan):
+    return torch.optim.AdamW([dict(params=gan.generator.parameters(), lr=1e-3), dict(params=gan.d_parameters(), lr=1e-3)])
+
+
+def test_step_updates_each_side_from_its_own_loss(text):
+    gan = TextToVideoGAN(GANConfig(**TINY), text, seed=0)
+    enc = {k: v.clone() for k, v in gan.text.state_dict().items()}
+    learn = GANLearner(gan, None, gan_batches(gan), _opt(gan), seed=0)
+    g0 = [p.detach().clone() for p in gan.generator.parameters()]
+    d0 = [p.detach().clone() for p in gan.d_parameters()]
+    learn.fit(1)
+    assert all(not torch.equal(a, p) for a, p in zip(g0, gan.generator.parameters()) if p.numel() > 1)
+    assert any(not torch.equal(a, p) for a, p in zip(d0, gan.d_parameters()))
+    for k, v in gan.text.state_dict().items(): assert torch.equal(v, enc[k])  # the text encoder stays frozen
+    assert {'d_loss', 'loss'} <= set(learn.history[-1])
+
+
+def test_losses_route_gradients(text):
+    gan = TextToVideoGAN(GANConfig(**TINY), text, seed=0)
+    b = gan_batches(gan)(make_generator(0))
+    fake = gan.generator(b['text'], b['z'], b['eps'])
+    d_loss_fn(gan, b, fake).backward()
+    assert all(p.grad is None for p in gan.generator.parameters())  # generated clips are detached for D's loss
+    gan.zero_grad(set_to_none=True)
+    g_loss_fn(gan, b, fake).backward(inputs=list(gan.generator.parameters()))
+    assert all(p.grad is None for p in gan.d_parameters())
+
+
+def test_nan_guard_stops_a_diverged_run(text):
+    gan = TextToVideoGAN(GANConfig(**TINY), text, seed=0)
+    with torch.no_grad(): next(gan.generator.parameters()).fill_(float('nan'))
+    with pytest.raises(TrainingDiverged): GANLearner(gan, None, gan_batches(gan), _opt(gan), cbs=[NaNGuard()], seed=0).fit(2)
+
+
+def test_resume_is_exact(tmp_path):
+    cfg = GANConfig(**TINY)
+    straight = train_gan(None, steps=4, cfg=cfg, eval_every=100, progress=False, device='cpu')
+    train_gan(tmp_path, steps=2, cfg=cfg, eval_every=2, progress=False, device='cpu')
+    resumed = train_gan(tmp_path, steps=4, cfg=cfg, eval_every=2, progress=False, device='cpu')
+    for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()): torch.testing.assert_close(a, b)
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match='config.json'): load_gan(tmp_path)
+    with pytest.raises(ValueError, match='allowed are'): GANConfig(motion='lstm')
+
+
+def test_shipped_gan_one_call_offline():
+    d = default_gan_dir()
+    assert (d / 'model.safetensors').exists() and (d / 'config.json').exists()
+    log = json.loads((d / 'train_log.json').read_text())
+    assert log['command'].startswith('python -m vidlab.gan') and log['steps'] > 0
+    pipe = GANPipeline.from_pretrained(device='cpu')
+    v = pipe('a small red circle moving left', seed=0)
+    assert v.shape == (16, 32, 32, 3) and v.min() >= 0 and v.max() <= 1
+    assert (v == pipe('a small red circle moving left', seed=0)).all()
+    assert len(pipe(['a red circle', 'a blue square'], seed=0)) == 2
+    with pytest.raises(TypeError): pipe(3)
+
+
+def test_widgets_and_measures(text):
+    gan = TextToVideoGAN(GANConfig(**TINY), text, seed=0).eval()
+    grid = swap_codes(gan, ['a red circle', 'a blue square'])
+    assert grid.shape == (2, 2, 16, 3, 32, 32)
+    s = discriminator_scores(gan, ['a red circle moving up', 'a blue square moving left'])
+    assert all(math.isfinite(s[k][m]) for k in s for m in ('image', 'video'))
+    assert math.isnan(motion_spread(torch.zeros(3, 16, 3, 32, 32))['start_std'])  # no object anywhere
