@@ -16,37 +16,24 @@ def unfinished(*args):
     raise NotImplementedError  # your code here
 
 
-def _accepted(capsys, check, fn):
-    "The check returns True and prints 'Correct'."
-    assert check(fn) is True
-    assert capsys.readouterr().out.startswith('Correct')
+def test_add_noise(verdicts):
+    verdicts.accepted(check_add_noise, add_noise)
+    verdicts.rejected(check_add_noise, lambda x0, eps, ab: ab * x0 + (1 - ab) * eps, 'square root')
+    verdicts.rejected(check_add_noise, lambda x0, eps, ab: (1 - ab).sqrt() * x0 + ab.sqrt() * eps, 'swapped')
+    verdicts.rejected(check_add_noise, unfinished, 'NotImplementedError')
 
 
-def _rejected(capsys, check, fn, hint):
-    "The check returns False, prints 'Not yet' and the hint, and does not raise."
-    assert check(fn) is False
-    out = capsys.readouterr().out
-    assert out.startswith('Not yet') and hint in out, out
+def test_alpha_bars(verdicts):
+    verdicts.accepted(check_alpha_bars, alpha_bar_from_betas)
+    verdicts.rejected(check_alpha_bars, lambda b: torch.cumprod(b, 0), 'product of the betas')
+    verdicts.rejected(check_alpha_bars, lambda b: 1 - b, 'cumprod')
+    verdicts.rejected(check_alpha_bars, lambda b: 1 - torch.cumsum(b, 0), 'approximation')
+    verdicts.rejected(check_alpha_bars, lambda b: None, 'return')
 
 
-def test_add_noise(capsys):
-    _accepted(capsys, check_add_noise, add_noise)
-    _rejected(capsys, check_add_noise, lambda x0, eps, ab: ab * x0 + (1 - ab) * eps, 'square root')
-    _rejected(capsys, check_add_noise, lambda x0, eps, ab: (1 - ab).sqrt() * x0 + ab.sqrt() * eps, 'swapped')
-    _rejected(capsys, check_add_noise, unfinished, 'NotImplementedError')
-
-
-def test_alpha_bars(capsys):
-    _accepted(capsys, check_alpha_bars, alpha_bar_from_betas)
-    _rejected(capsys, check_alpha_bars, lambda b: torch.cumprod(b, 0), 'product of the betas')
-    _rejected(capsys, check_alpha_bars, lambda b: 1 - b, 'cumprod')
-    _rejected(capsys, check_alpha_bars, lambda b: 1 - torch.cumsum(b, 0), 'approximation')
-    _rejected(capsys, check_alpha_bars, lambda b: None, 'return')
-
-
-def test_x0_from_v(capsys):
-    _accepted(capsys, check_x0_from_v, x0_from_v)
-    _rejected(capsys, check_x0_from_v, lambda v, x, a, s: (x - s * v) / a, 'epsilon formula')
-    _rejected(capsys, check_x0_from_v, lambda v, x, a, s: a * x + s * v, 'sign')
-    _rejected(capsys, check_x0_from_v, lambda v, x, a, s: x[:1], 'Expected shape')
-    _rejected(capsys, check_x0_from_v, lambda v, x, a, s: 'x0', 'Expected a tensor')
+def test_x0_from_v(verdicts):
+    verdicts.accepted(check_x0_from_v, x0_from_v)
+    verdicts.rejected(check_x0_from_v, lambda v, x, a, s: (x - s * v) / a, 'epsilon formula')
+    verdicts.rejected(check_x0_from_v, lambda v, x, a, s: a * x + s * v, 'sign')
+    verdicts.rejected(check_x0_from_v, lambda v, x, a, s: x[:1], 'Expected shape')
+    verdicts.rejected(check_x0_from_v, lambda v, x, a, s: 'x0', 'Expected a tensor')

@@ -19,43 +19,30 @@ def unfinished(*args):
     raise NotImplementedError  # your code here
 
 
-def _accepted(capsys, check, fn):
-    "The check returns True and prints 'Correct'."
-    assert check(fn) is True
-    assert capsys.readouterr().out.startswith('Correct')
+def test_classifier_free_guidance(verdicts):
+    verdicts.accepted(check_classifier_free_guidance, guide)
+    verdicts.rejected(check_classifier_free_guidance, lambda u, c, w: c + w * (c - u), 'their 1 + w')
+    verdicts.rejected(check_classifier_free_guidance, lambda u, c, w: c + w * (u - c), 'swapped')
+    verdicts.rejected(check_classifier_free_guidance, lambda u, c, w: u + w * c, 'difference')
+    verdicts.rejected(check_classifier_free_guidance, unfinished, 'NotImplementedError')
 
 
-def _rejected(capsys, check, fn, hint):
-    "The check returns False, prints 'Not yet' and the hint, and does not raise."
-    assert check(fn) is False
-    out = capsys.readouterr().out
-    assert out.startswith('Not yet') and hint in out, out
-
-
-def test_classifier_free_guidance(capsys):
-    _accepted(capsys, check_classifier_free_guidance, guide)
-    _rejected(capsys, check_classifier_free_guidance, lambda u, c, w: c + w * (c - u), 'their 1 + w')
-    _rejected(capsys, check_classifier_free_guidance, lambda u, c, w: c + w * (u - c), 'swapped')
-    _rejected(capsys, check_classifier_free_guidance, lambda u, c, w: u + w * c, 'difference')
-    _rejected(capsys, check_classifier_free_guidance, unfinished, 'NotImplementedError')
-
-
-def test_ddim_step_v(capsys):
-    _accepted(capsys, check_ddim_step_v, ddim_step_v)
+def test_ddim_step_v(verdicts):
+    verdicts.accepted(check_ddim_step_v, ddim_step_v)
     def as_if_eps(v, x, ab_t, ab_prev):  # treats v as the noise
         x0 = (x - (1 - ab_t).sqrt() * v) / ab_t.sqrt()
         return ab_prev.sqrt() * x0 + (1 - ab_prev).sqrt() * v
-    _rejected(capsys, check_ddim_step_v, as_if_eps, 'v is not the noise')
-    _rejected(capsys, check_ddim_step_v, lambda v, x, ab_t, ab_prev: x, 'differ')
+    verdicts.rejected(check_ddim_step_v, as_if_eps, 'v is not the noise')
+    verdicts.rejected(check_ddim_step_v, lambda v, x, ab_t, ab_prev: x, 'differ')
 
 
-def test_euler_sample(capsys):
-    _accepted(capsys, check_euler_sample, euler_sample)
+def test_euler_sample(verdicts):
+    verdicts.accepted(check_euler_sample, euler_sample)
     def wrong_sign(velocity_fn, x, sigmas):
         for i in range(len(sigmas) - 1): x = x + (sigmas[i] - sigmas[i + 1]) * velocity_fn(x, float(sigmas[i]))
         return x
-    _rejected(capsys, check_euler_sample, wrong_sign, 'sign')
+    verdicts.rejected(check_euler_sample, wrong_sign, 'sign')
     def one_short(velocity_fn, x, sigmas):
         return euler_sample(velocity_fn, x, sigmas[:-1])
-    _rejected(capsys, check_euler_sample, one_short, 'differ')
-    _rejected(capsys, check_euler_sample, unfinished, 'NotImplementedError')
+    verdicts.rejected(check_euler_sample, one_short, 'differ')
+    verdicts.rejected(check_euler_sample, unfinished, 'NotImplementedError')
