@@ -4,10 +4,12 @@ generated videos' mean frame-to-frame change against real clips; with --buckets,
     python benchmarks/fidelity.py [--n 240] [--steps 25] [--seed 0] [--model DIR]     # the default size
     python benchmarks/fidelity.py --buckets --n 100 [--model DIR]                      # every bucket of the model's config
     python benchmarks/fidelity.py --buckets --sizes 16x32x32 8x32x32 16x32x64 [--model DIR]   # these (frames x h x w)
+    python benchmarks/fidelity.py --buckets --vae --n 64 [--model DIR]   # the VAE alone: PSNR and fidelity of reconstructions
 """
 import argparse, time, warnings
 import torch
-from vidlab.pipeline import TextToVideoPipeline, evaluate_pipeline, BUCKETS
+from vidlab.pipeline import TextToVideoPipeline, evaluate_pipeline
+from vidlab.recipe import BUCKETS
 
 p = argparse.ArgumentParser()
 p.add_argument('--n', type=int, default=240, help='videos per split')
@@ -17,6 +19,8 @@ p.add_argument('--model', default=None, help='model folder (default: the shipped
 p.add_argument('--threads', type=int, default=2)
 p.add_argument('--device', default=None)
 p.add_argument('--buckets', action='store_true', help="one row per size: the model's buckets, or --sizes")
+p.add_argument('--vae', action='store_true', help='with --buckets: judge the VAE\'s reconstructions of --n held-out '
+               'clips per size instead of generated videos')
 p.add_argument('--sizes', nargs='*', default=None, help='FxHxW sizes for --buckets (default: the model config\'s buckets; '
                '"table" for the bucketed preset\'s table)')
 a = p.parse_args()
@@ -32,6 +36,14 @@ else:
     elif a.sizes: sizes = [[int(v) for v in s.split('x')] for s in a.sizes]
     else: sizes = pipe.config.buckets
     print(f'model: {a.model or "shipped"}; trained on {pipe.config.buckets}; {a.n} videos per split and size')
+if a.buckets and a.vae:
+    from vidlab.data import ShapesWorld
+    from vidlab.vae import evaluate_vae, EVAL_SEED
+    print(f"{'frames x h x w':>15s} {'PSNR dB':>7s} {'all':>6s} {'colour':>6s} {'shape':>6s} {'size':>6s} {'direction':>9s}  (VAE reconstructions, held-out clips)")
+    for f, h, w in sizes:
+        r = evaluate_vae(pipe.model.vae, ShapesWorld('heldout', frames=f, height=h, width=w, seed=EVAL_SEED), n=a.n, batch_size=16)
+        print(f"{f'{f}x{h}x{w}':>15s} {r['psnr']:7.2f} {r['all']:6.3f} {r['colour']:6.3f} {r['shape']:6.3f} {r['size']:6.3f} {r['direction']:9.3f}", flush=True)
+elif a.buckets:
     print(f"{'frames x h x w':>15s} {'trained':>7s} {'seen':>6s} {'held-out':>8s} {'change seen':>11s} {'change held':>11s}")
     for size in sizes:
         with warnings.catch_warnings():

@@ -1,6 +1,6 @@
 """The GAN + GRU generator against the diffusion transformer, on the same prompts and the same evaluator.
 
-    OMP_NUM_THREADS=1 python benchmarks/gan_vs_diffusion.py --n 64
+    OMP_NUM_THREADS=1 python benchmarks/gan_vs_diffusion.py --n 32
 
 Both shipped models (vidlab/assets/default, vidlab/assets/gan) and the no-GRU ablation (vidlab/assets/gan/no_gru, trained
 with the same command and budget, `--set motion=independent`). Prints one table: prompt fidelity (seen / held-out

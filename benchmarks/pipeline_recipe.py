@@ -18,8 +18,8 @@ loaded machine.
 import argparse, json, time
 from dataclasses import replace
 import numpy as np, torch
-from vidlab.pipeline import (TextToVideo, TextToVideoConfig, TextToVideoPipeline, latent_cache, latent_batches,
-                             denoising_loss, evaluate_pipeline, default_model_dir, PRESETS)
+from vidlab.pipeline import TextToVideo, TextToVideoConfig, TextToVideoPipeline, evaluate_pipeline, default_model_dir
+from vidlab.recipe import latent_cache, latent_batches, denoising_loss, PRESETS, BucketSampler
 from vidlab.training import Learner, LRSchedule, GradClip, EMA, NaNGuard, CondDropout
 
 SCHEDULES = {'flow': TextToVideoConfig().scheduler,  # the noise schedule of each objective (flow: the shipped one)
@@ -43,7 +43,6 @@ torch.set_num_threads(a.threads)
 
 
 def bucket_cost(preset):
-    from vidlab.training import BucketSampler
     cfg, recipe = PRESETS[preset]
     m = TextToVideo(cfg, seed=0)
     m.vae.requires_grad_(False); m.text_encoder.requires_grad_(False)

@@ -1,4 +1,4 @@
-"""Temporal ablation (lesson 11) and video-task success rates (lesson 12): the one source of the figures they quote.
+"""Temporal ablation (lesson 12) and video-task success rates (lesson 13): the one source of the figures they quote.
 
 Per-frame image generation against joint video diffusion, same training budget.
 
@@ -10,9 +10,9 @@ wall time. With --capabilities it measures instead the success of every joint-mo
 model (image to video, extension, interpolation, SDEdit recolouring, storyboard, loop). Both print their wall time
 last; the lessons quote the tables and times this script printed (they name the command).
 
-    python benchmarks/temporal_ablation.py --threads 2           # the full ablation, as lesson 11 quotes it
+    python benchmarks/temporal_ablation.py --threads 2           # the full ablation, as lesson 12 quotes it
     python benchmarks/temporal_ablation.py --steps 300 --prompts 48
-    python benchmarks/temporal_ablation.py --capabilities --cases 32   # lesson 12's success rates
+    python benchmarks/temporal_ablation.py --capabilities --cases 32   # lesson 13's success rates
 """
 import argparse, json, time
 from pathlib import Path

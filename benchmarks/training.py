@@ -11,8 +11,9 @@ Prints one JSON line per measurement.
 import argparse, json, time
 import numpy as np
 import torch
-from vidlab.training import Learner, matmul_peak_flops, step_flops, BucketSampler, count_flops
-from vidlab.pipeline import TextToVideo, TextToVideoConfig, PRESETS, latent_cache, latent_batches, denoising_loss
+from vidlab.training import Learner, matmul_peak_flops, step_flops, count_flops
+from vidlab.pipeline import TextToVideo, TextToVideoConfig
+from vidlab.recipe import PRESETS, BUCKETS, BucketSampler, latent_cache, latent_batches, denoising_loss
 
 
 def learner(cache, mixed_precision):
@@ -28,7 +29,6 @@ def learner(cache, mixed_precision):
 
 def bucket_costs(a):
     "ms per transformer training step (forward, backward, AdamW) in each bucket, at its token-scaled batch size."
-    from vidlab.pipeline import BUCKETS
     config, recipe = PRESETS['default']
     model = TextToVideo(config, seed=0)
     dit, (ct, cs) = model.transformer, (4, 4)  # the video VAE compresses 4x in time and in space

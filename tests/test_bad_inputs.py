@@ -382,8 +382,8 @@ def test_eval_errors(capsys, tmp_path):
 
 
 def test_command_line_errors(capsys, tmp_path):
-    assert_error(capsys, tmp_path, [], 'the following arguments are required: {world,generate,train,eval}')
-    assert_error(capsys, tmp_path, ['paint'], "invalid choice: 'paint' (choose from 'world', 'generate', 'train', 'eval')")
+    assert_error(capsys, tmp_path, [], 'the following arguments are required: {world,generate,train,finetune,eval}')
+    assert_error(capsys, tmp_path, ['paint'], "invalid choice: 'paint' (choose from 'world', 'generate', 'train', 'finetune', 'eval')")
     assert_error(capsys, tmp_path, ['generate'], 'the following arguments are required: prompt')
 
 

@@ -55,11 +55,44 @@ def test_load_refuses_a_folder_without_model_index(tmp_path):
 @pytest.mark.parametrize('kind', ['clip', 't5'])
 def test_a_transformers_text_encoder_trains_and_generates(kind, tmp_path, monkeypatch):
     from dataclasses import replace
-    from vidlab import pipeline
-    config, recipe = pipeline.PRESETS['tiny']
-    monkeypatch.setitem(pipeline.PRESETS, f'tiny-{kind}', (replace(config, text_encoder=dict(config.text_encoder, kind=kind)),
+    from vidlab import recipe as recipes
+    config, recipe = recipes.PRESETS['tiny']
+    monkeypatch.setitem(recipes.PRESETS, f'tiny-{kind}', (replace(config, text_encoder=dict(config.text_encoder, kind=kind)),
                                                           replace(recipe, steps=10, vae_steps=5)))
-    model = pipeline.train_text_to_video(f'tiny-{kind}', out_dir=tmp_path, progress=False)
+    model = recipes.train_text_to_video(f'tiny-{kind}', out_dir=tmp_path, progress=False)
     assert type(model.text_encoder.model).__name__ == {'clip': 'CLIPTextModel', 't5': 'T5EncoderModel'}[kind]
     back = TextToVideo.from_pretrained(tmp_path)
     assert torch.equal(back.generate([PROMPT], num_inference_steps=2, seed=0), model.generate([PROMPT], num_inference_steps=2, seed=0))
+
+
+def test_encoder_preset_changes_only_the_text_tower():
+    from dataclasses import replace
+    from vidlab.recipe import PRESETS
+    from vidlab.ecosystem import encoder_preset
+    config, recipe = PRESETS['default']
+    variant, variant_recipe = encoder_preset('default', 't5', steps=1750)
+    assert variant.text_encoder == dict(config.text_encoder, kind='t5')
+    assert replace(variant, text_encoder=config.text_encoder) == config
+    assert variant_recipe == replace(recipe, steps=1750) and encoder_preset('default', 'clip')[1] == recipe
+
+
+@pytest.mark.parametrize('kwargs, message', [(dict(kinds=('vidlab', 'bert')), 'allowed are vidlab, clip, t5'),
+                                             (dict(preset='huge'), 'unknown preset'), (dict(steps=0), 'steps must be >= 1'),
+                                             (dict(n=0), 'n must be >= 1'), (dict(timing_rounds=0), 'timing_rounds must be')])
+def test_compare_text_encoders_refuses_bad_input_before_any_work(kwargs, message):
+    from vidlab.ecosystem import compare_text_encoders
+    with pytest.raises(ValueError, match=message):
+        compare_text_encoders(**{'preset': 'tiny', **kwargs})
+
+
+def test_the_cached_comparison_is_equal_steps_and_reads_into_table_and_chart():
+    from pathlib import Path
+    import vidlab
+    from vidlab.ecosystem import encoder_table, fidelity_bars, ATTRIBUTES_SHOWN
+    results = json.loads((Path(vidlab.__file__).parent / 'assets' / 'text_encoders.json').read_text())
+    arms = results['arms']
+    assert not results.get('partial') and [a['kind'] for a in arms][:2] == ['vidlab', 'clip']
+    assert {a['steps'] for a in arms} == {results['steps']} and results['command'].startswith('python benchmarks/text_encoders.py')
+    assert all(0 <= a[split][k] <= 1 for a in arms for split in ('seen', 'held_out') for k in ATTRIBUTES_SHOWN)
+    assert len(encoder_table(results).splitlines()) == 2 + len(arms)
+    assert list(fidelity_bars(results)['bars']) == [a['encoder'] for a in arms]

@@ -1,7 +1,7 @@
 "Reference solutions of lesson 09's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 import math
 import torch
-from vidlab.training import check_lr_multiplier, check_clip_by_norm, check_bucket_batch_size
+from vidlab.training import check_lr_multiplier, check_clip_by_norm
 
 torch.set_num_threads(1)
 
@@ -16,10 +16,6 @@ def clip_by_norm(grads, max_norm):
     norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
     factor = min(1.0, max_norm / float(norm))
     return [g * factor for g in grads], norm
-
-
-def bucket_batch_size(bucket, reference, batch_size):
-    return max(1, batch_size * math.prod(reference) // math.prod(bucket))
 
 
 def unfinished(*args): raise NotImplementedError  # the cell as the learner finds it
@@ -49,13 +45,3 @@ def test_clip_by_norm(capsys):
     assert check_clip_by_norm(lambda gs, m: clip_by_norm(gs, m)[0]) is False
     assert 'return a pair' in capsys.readouterr().out
     assert check_clip_by_norm(unfinished) is False
-
-
-def test_bucket_batch_size(capsys):
-    assert check_bucket_batch_size(bucket_batch_size) is True
-    assert 'Correct: bucket_batch_size' in capsys.readouterr().out
-    assert check_bucket_batch_size(lambda b, r, n: round(n * math.prod(r) / math.prod(b))) is False  # 0 clips, or too many
-    assert 'never go below 1 clip' in capsys.readouterr().out
-    assert check_bucket_batch_size(lambda b, r, n: n * r[1] * r[2] // (b[1] * b[2])) is False  # frames forgotten
-    assert check_bucket_batch_size(unfinished) is False
-    assert 'NotImplementedError' in capsys.readouterr().out

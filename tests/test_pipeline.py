@@ -4,10 +4,11 @@ import json, shutil, warnings
 from dataclasses import replace
 import numpy as np, pytest, torch
 from vidlab.core import load_safetensors, save_safetensors
-from vidlab.pipeline import (TextToVideoPipeline, TextToVideo, TextToVideoConfig, PRESETS, TINY, evaluate_pipeline,
-                             default_model_dir, train_text_to_video, config_from_dict, prompt_generators, check_limits)
+from vidlab.pipeline import (TextToVideoPipeline, TextToVideo, TextToVideoConfig, TINY, evaluate_pipeline,
+                             default_model_dir, config_from_dict, prompt_generators, check_limits)
+from vidlab.recipe import PRESETS, train_text_to_video
 from vidlab.samplers import diffusers_scheduler, sample
-from vidlab.training import Checkpoint
+from vidlab.training import Checkpoint, Learner
 
 
 @pytest.fixture(scope='module')
@@ -35,6 +36,15 @@ def test_shipped_model_follows_prompts(pipe):
     for split in ('seen', 'held-out'):
         assert r[split]['all'] >= 0.85, r  # 97% on 200 + 200 videos (README); 32 each is a coarse check
         assert r[split]['frame_change_ratio'] < 1.5, r
+
+
+def test_shipped_model_follows_prompts_at_its_buckets(pipe):
+    "Every size the shipped model lists in its config (lesson 11's table: 32-64 per split; this is a coarse check)."
+    right = {}
+    for size in pipe.config.buckets:
+        r = evaluate_pipeline(pipe, n=8, seed=5, size=size)
+        right[tuple(size)] = (r['seen']['all'] + r['held-out']['all']) / 2
+    assert min(right.values()) >= 0.5 and sum(right.values()) / len(right) >= 0.8, right
 
 
 def test_defaults_come_from_the_config(pipe):
@@ -236,3 +246,55 @@ def test_tiny_preset_trains_on_buckets(tmp_path):
     back = TextToVideoPipeline.from_pretrained(tmp_path / 'm', device='cpu')
     assert back.config.buckets == config.buckets
     assert caught(lambda: back('a red circle', num_frames=8, height=32, width=64, num_inference_steps=2, seed=0)) == []
+
+
+def test_progressive_phase_one_is_the_base_preset(tmp_path):
+    "A progressive preset trains its base preset first, bit for bit as that preset alone, then continues on buckets."
+    torch.set_num_threads(1)
+    config, recipe = PRESETS['tiny_progressive']
+    assert recipe.base == 'tiny' and PRESETS['progressive'][1].base == 'default'
+    torch.manual_seed(0); alone = train_text_to_video('tiny', out_dir=tmp_path / 'tiny', progress=False, device='cpu')
+    torch.manual_seed(0); m = train_text_to_video('tiny_progressive', out_dir=tmp_path / 'p', progress=False, device='cpu')
+    base, _ = load_safetensors(tmp_path / 'p' / 'base' / 'model.safetensors')
+    tiny, _ = load_safetensors(tmp_path / 'tiny' / 'model.safetensors')
+    assert sorted(base) == sorted(tiny) and all(torch.equal(base[k], tiny[k]) for k in tiny)
+    log = json.loads((tmp_path / 'p' / 'train_log.json').read_text())
+    assert log['steps'] == recipe.steps and log['base']['steps'] == PRESETS['tiny'][1].steps
+    assert log['seconds'] >= log['base']['seconds']
+    changed = [k for k, v in m.transformer.state_dict().items() if not torch.equal(v, alone.transformer.state_dict()[k])]
+    assert changed, 'phase 2 left the transformer as phase 1 made it'
+    for k, v in m.vae.state_dict().items(): assert torch.equal(v, alone.vae.state_dict()[k]), k  # vae_steps=0: kept
+    assert TextToVideo.from_pretrained(tmp_path / 'p').config.buckets == config.buckets
+
+
+@pytest.mark.parametrize('cut', ['phase boundary', 'phase-2 checkpoint'])
+def test_progressive_resume_is_exact(tmp_path, monkeypatch, cut):
+    "Killed right after phase 1 (base read back from disk) or after phase 2's step-10 checkpoint: resumes exactly."
+    torch.set_num_threads(1)
+    fresh = lambda: torch.manual_seed(0)
+    run = lambda d: train_text_to_video('tiny_progressive', out_dir=tmp_path / d, progress=False, device='cpu')
+    fresh(); full = run('full')
+    phase2 = lambda: (tmp_path / 'cut' / 'base' / 'train_log.json').exists()
+    if cut == 'phase boundary':
+        real = Learner.one_step
+        def step_then_die(self):
+            real(self)
+            if self.step == 3 and phase2(): raise Killed()
+        monkeypatch.setattr(Learner, 'one_step', step_then_die)
+    else:
+        real = Checkpoint.after_step
+        def save_then_die(self, learn):
+            real(self, learn)
+            if learn.step == 10 and phase2(): raise Killed()
+        monkeypatch.setattr(Checkpoint, 'after_step', save_then_die)
+    fresh()
+    with pytest.raises(Killed): run('cut')
+    monkeypatch.undo()
+    fresh(); resumed = run('cut')
+    full_ck, full_meta = load_safetensors(tmp_path / 'full' / 'checkpoint.safetensors')
+    cut_ck, cut_meta = load_safetensors(tmp_path / 'cut' / 'checkpoint.safetensors')
+    assert len(full_meta['history']) == PRESETS['tiny_progressive'][1].steps
+    assert cut_meta['history'] == full_meta['history']  # loss, grad_norm, lr, bucket of every step: exact
+    differ = [k for k in full_ck if not torch.equal(torch.nan_to_num(cut_ck[k]), torch.nan_to_num(full_ck[k]))]
+    assert sorted(full_ck) == sorted(cut_ck) and differ == [], differ
+    for k, v in full.state_dict().items(): assert torch.equal(v, resumed.state_dict()[k]), k

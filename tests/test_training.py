@@ -9,7 +9,8 @@ from torch import nn
 
 from vidlab.training import (Learner, Callback, LRSchedule, GradClip, EMA, NaNGuard, CondDropout, Evaluate, Checkpoint,
                              ProgressBar, TrainingDiverged, save_checkpoint, load_checkpoint, warmup_cosine, ema_decay,
-                             drop_condition, diffusion_loss, BucketSampler, bucketed)
+                             drop_condition, diffusion_loss)
+from vidlab.recipe import BucketSampler, bucketed
 
 torch.set_num_threads(1)
 

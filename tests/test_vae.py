@@ -132,7 +132,7 @@ def test_mismatched_checkpoint(vae, tmp_path):
     save_vae(vae, tmp_path / 'v')
     cfg = json.loads((tmp_path / 'v' / CONFIG_FILE).read_text())
     (tmp_path / 'v' / CONFIG_FILE).write_text(json.dumps(cfg | dict(latent_channels=8)))
-    with pytest.raises(ValueError, match='does not match.*shape of'): load_vae(tmp_path / 'v')
+    with pytest.raises(ValueError, match='does not match.*wrong shapes'): load_vae(tmp_path / 'v')
     (tmp_path / 'v' / CONFIG_FILE).write_text(json.dumps(cfg | dict(blocks=2)))
     with pytest.raises(ValueError, match='does not match.*missing'): load_vae(tmp_path / 'v')
     (tmp_path / 'v' / CONFIG_FILE).write_text(json.dumps(cfg | dict(kind='frame', temporal_compression=1)))

@@ -15,8 +15,9 @@ __all__ = ['DEVICE_ENV', 'DEVICES', 'DISPLAY_SCALE', 'CHECKSUM_KEY', 'METADATA_D
            'is_main_process', 'set_seed', 'make_generator', 'check_video', 'to_numpy_video', 'to_tensor_video',
            'upscale', 'video_grid', 'plot_frames', 'png_bytes', 'figure_image', 'show_videos', 'show_video',
            'atomic_write', 'tensor_sha256', 'save_safetensors', 'load_safetensors', 'check_tensors',
-           'remove_stale_temporaries', 'save_video', 'load_video', 'report', 'try_answer', 'answer_agrees',
-           'check_answer', 'check_to_display', 'check_nearest_upscale']
+           'remove_stale_temporaries', 'save_video', 'load_video', 'widget_snapshot', 'with_snapshot',
+           'snapshot_widgets', 'Scrubber', 'report', 'try_answer', 'answer_agrees', 'check_answer', 'check_to_display',
+           'check_nearest_upscale']
 
 # %% ../nbs/00_core.ipynb 6
 DEVICE_ENV = 'VIDLAB_DEVICE'  # environment variable that overrides the automatic device choice
@@ -384,6 +385,135 @@ def load_video(path:str|Path, # a .mp4, .gif or .npy file
     return to_numpy_video(np.stack(frames))
 
 # %% ../nbs/00_core.ipynb 47
+def _widget_lines(w) -> list[str]:
+    "The text a control, a label or an HTML widget shows, as lines (an empty list for a widget without text)."
+    import html, re, textwrap
+    name, desc = type(w).__name__, getattr(w, 'description', '') or ''
+    if name in ('HTML', 'HTMLMath', 'Label'):
+        text = html.unescape(re.sub(r'<[^>]+>', '', re.sub(r'<br\s*/?>|</p>|</div>|</li>', '\n', w.value or '')))
+    elif name in ('Button', 'ToggleButton'): text = f'[ {desc} ]'
+    elif hasattr(w, 'options') and hasattr(w, 'label'): text = f'{desc}: {w.label}'
+    elif hasattr(w, 'readout_format') and isinstance(getattr(w, 'value', None), (int, float)):
+        text = f'{desc}: {w.value:{w.readout_format}}'
+    elif hasattr(w, 'value') and not isinstance(w.value, bytes): text = f'{desc}: {w.value}' if desc else str(w.value)
+    else: text = ''
+    return [l for p in text.strip().splitlines() for l in textwrap.wrap(p, 110) or ['']]
+
+def _snapshot_layout(w, # a widget
+                     measure:Callable, # text -> width in pixels
+                    ) -> tuple[int, int, list]:
+    "(width, height, items): items are ('image', x, y, array) and ('text', x, y, str) placed from the top left."
+    name, gap, line = type(w).__name__, 6, 18
+    if getattr(getattr(w, 'layout', None), 'display', None) == 'none': return 0, 0, []
+    if hasattr(w, 'children'):
+        width, height, items, across = 0, 0, [], name == 'HBox'
+        for c in w.children:
+            cw, ch, citems = _snapshot_layout(c, measure)
+            if not cw or not ch: continue
+            x, y = (width + gap * bool(width), 0) if across else (0, height + gap * bool(height))
+            items += [(k, x + dx, y + dy, v) for k, dx, dy, v in citems]
+            width, height = (x + cw, max(height, ch)) if across else (max(width, cw), y + ch)
+        return width, height, items
+    if name == 'Image' and w.value:
+        import io, matplotlib.image
+        img = matplotlib.image.imread(io.BytesIO(w.value), format=w.format or 'png')
+        img = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=-1)
+        return img.shape[1], img.shape[0], [('image', 0, 0, img[..., :3])]
+    lines = _widget_lines(w)
+    return (max(measure(l) for l in lines) + 4 if lines else 0, line * len(lines),
+            [('text', 0, i * line, l) for i, l in enumerate(lines)])
+
+def widget_snapshot(widget, # an ipywidgets widget, e.g. a VBox of controls and images
+                    pad:int=4, # white margin in pixels
+                   ) -> np.ndarray:
+    "Pure: a widget tree -> an (H, W, 3) float32 picture of its current state (images as they are, controls as text)."
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.font_manager import FontProperties
+    font, renderer = FontProperties(size=9), RendererAgg(1, 1, 100)
+    measure = lambda s: int(np.ceil(renderer.get_text_width_height_descent(s, font, ismath=False)[0]))
+    width, height, items = _snapshot_layout(widget, measure)
+    W, H = max(width, 1) + 2 * pad, max(height, 1) + 2 * pad
+    canvas = np.ones((H, W, 3), np.float32)
+    for kind, x, y, v in items:
+        if kind == 'image': canvas[pad + y:pad + y + v.shape[0], pad + x:pad + x + v.shape[1]] = np.asarray(v, np.float32)
+    fig = Figure(figsize=(W / 100, H / 100), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.figimage(canvas, 0, 0)
+    for kind, x, y, v in items:
+        if kind == 'text': fig.text((pad + x) / W, 1 - (pad + y + 13) / H, v, fontproperties=font, parse_math=False)
+    return figure_image(fig)
+
+def _snapshot_bundle(widget, name:str|None=None, **kwargs) -> dict:
+    "The widget's own mime bundle (the live view), plus a PNG of its state and a text line instead of `VBox(...)`."
+    import base64
+    data = dict(type(widget)._repr_mimebundle_(widget, **kwargs) or {})
+    data['image/png'] = base64.b64encode(png_bytes(widget_snapshot(widget))).decode()
+    data['text/plain'] = f'{name or "An interactive widget"}: run the notebook to use it'
+    return data
+
+def with_snapshot(widget, # an ipywidgets widget
+                  name:str|None=None, # what to call it in the text fallback
+                 ):
+    "`widget`, displayed with a PNG of its state beside the live view: pages rendered without a kernel show the picture."
+    widget._repr_mimebundle_ = lambda **kwargs: _snapshot_bundle(widget, name, **kwargs)
+    return widget
+
+def snapshot_widgets(on:bool=True, # False: back to ipywidgets' own display
+                    ) -> bool:
+    "Display every widget of this IPython session as `with_snapshot` does (`tools/execute.py` turns it on); False outside IPython."
+    from IPython import get_ipython
+    import ipywidgets
+    ip = get_ipython()
+    if ip is None: return False
+    formatter = ip.display_formatter.mimebundle_formatter
+    if on: formatter.for_type(ipywidgets.Widget, _snapshot_bundle)
+    else: formatter.type_printers.pop(ipywidgets.Widget, None)
+    return True
+
+# %% ../nbs/00_core.ipynb 51
+class Scrubber:
+    "Precomputed pictures and a slider that flips through them in the browser, with no kernel (HTML + JavaScript)."
+    def __init__(self, frames:Sequence[np.ndarray], # one (H, W, 3) image per step, all the same size
+                 labels:Sequence[str]|None=None, # one caption per step, shown beside the slider
+                 title:str='', # shown above
+                 scale:int=DISPLAY_SCALE, # on-screen upscaling, done by the browser
+                 start:int|None=None, # the step shown first (default: the last)
+                ):
+        if len(frames) == 0: raise ValueError('Scrubber needs at least one frame')
+        shapes = {np.shape(f) for f in frames}
+        if len(shapes) != 1: raise ValueError(f'every frame must have the same shape, got {sorted(shapes)}')
+        if labels is not None and len(labels) != len(frames):
+            raise ValueError(f'{len(labels)} labels for {len(frames)} frames: give one label per frame')
+        n = len(frames)
+        start = n - 1 if start is None else start
+        if not 0 <= start < n: raise ValueError(f'start must be in 0..{n - 1}, got {start}')
+        if scale < 1 or int(scale) != scale: raise ValueError(f'scale must be a whole number >= 1, got {scale}')
+        self.pngs, self.labels = [png_bytes(f) for f in frames], list(labels or [f'{i} / {n - 1}' for i in range(n)])
+        self.title, self.scale, self.start, self.size = title, int(scale), start, np.shape(frames[0])[:2]
+
+    def html(self) -> str:
+        "The snippet: a range input `.vidlab-scrubber`, an image `.vidlab-scrubber-frame`, a label, and the script."
+        import base64, hashlib, html
+        srcs = ['data:image/png;base64,' + base64.b64encode(p).decode() for p in self.pngs]
+        uid = 'vidlab-scrubber-' + hashlib.sha1(b''.join(self.pngs)).hexdigest()[:12]  # same pictures, same page
+        h, w = self.size
+        title = f'<div class="vidlab-scrubber-title">{html.escape(self.title)}</div>' if self.title else ''
+        return (f'<div class="vidlab-scrubber-box" id="{uid}">{title}'
+                f'<input type="range" class="vidlab-scrubber" min="0" max="{len(srcs) - 1}" step="1" value="{self.start}" '
+                f'aria-label="step" style="width:{max(200, min(w * self.scale, 600))}px;vertical-align:middle"> '
+                f'<span class="vidlab-scrubber-label">{html.escape(self.labels[self.start])}</span><br>'
+                f'<img class="vidlab-scrubber-frame" src="{srcs[self.start]}" width="{w * self.scale}" height="{h * self.scale}" '
+                f'style="image-rendering:pixelated;max-width:100%;height:auto" alt="{html.escape(self.title or "step")}">'
+                f'<script>(function(){{var b=document.getElementById("{uid}");if(!b)return;var f={json.dumps(srcs)},'
+                f'l={json.dumps(self.labels)},s=b.querySelector("input.vidlab-scrubber"),'
+                f'i=b.querySelector("img.vidlab-scrubber-frame"),t=b.querySelector(".vidlab-scrubber-label");'
+                f's.addEventListener("input",function(){{i.src=f[+s.value];t.textContent=l[+s.value];}});}})();</script></div>')
+
+    def _repr_html_(self) -> str: return self.html()
+    def __repr__(self) -> str: return f'Scrubber: {len(self.pngs)} pictures of {self.size[1]}x{self.size[0]} px, {self.title!r}'
+
+# %% ../nbs/00_core.ipynb 55
 def report(passed:bool, # did the answer pass?
            task:str, # what the exercise asked, e.g. 'forward_noise'
            hint:str='', # what to look at when it did not pass
@@ -432,7 +562,7 @@ def check_answer(task:str, # what the exercise asked, e.g. 'euler_sample'
         return report(False, task, f'Expected shape {tuple(torch.as_tensor(want).shape)}, got {shape}.')
     return report(False, task, otherwise)
 
-# %% ../nbs/00_core.ipynb 51
+# %% ../nbs/00_core.ipynb 59
 def check_to_display(fn, # your `to_display(clip (f, c, h, w) tensor) -> (f, h, w, 3) float32 numpy`
                     ) -> bool:
     "Check a model-layout -> display-layout conversion against `to_numpy_video`."

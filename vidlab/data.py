@@ -14,12 +14,12 @@ from einops import rearrange
 from .core import load_video, to_tensor_video, video_grid, png_bytes
 
 # %% auto 0
-__all__ = ['COLOURS', 'SHAPES', 'SIZES', 'DIRECTIONS', 'ATTRIBUTES', 'VOCAB', 'FILLER', 'DEFAULT_FRAMES', 'DEFAULT_SIZE',
-           'FRAME_RANGE', 'SIZE_RANGE', 'MAX_RENDER_BYTES', 'CHUNK_ELEMENTS', 'TRAVEL', 'N_UNIFORMS', 'HELD_OUT',
-           'SPLITS', 'CAPTIONS_FILE', 'BROWSER_SHAPES', 'caption', 'parse_caption', 'render_alpha', 'frame_size',
-           'check_frames', 'check_clip_count', 'render_clips', 'hash_uniform', 'sample_motion', 'combinations',
-           'spec_attrs', 'render_attrs', 'render_specs', 'check_indices', 'ShapesWorld', 'resize_video', 'VideoFolder',
-           'browse_image', 'dataset_browser', 'check_circle_alpha', 'check_stays_inside']
+__all__ = ['COLOURS', 'SHAPES', 'SIZES', 'DIRECTIONS', 'ATTRIBUTES', 'VOCAB', 'FILLER', 'EXTRA_COLOURS', 'DEFAULT_FRAMES',
+           'DEFAULT_SIZE', 'FRAME_RANGE', 'SIZE_RANGE', 'MAX_RENDER_BYTES', 'CHUNK_ELEMENTS', 'TRAVEL', 'N_UNIFORMS',
+           'HELD_OUT', 'SPLITS', 'CAPTIONS_FILE', 'BROWSER_SHAPES', 'vocab', 'caption', 'parse_caption', 'render_alpha',
+           'frame_size', 'check_frames', 'check_clip_count', 'render_clips', 'hash_uniform', 'sample_motion',
+           'combinations', 'spec_attrs', 'render_attrs', 'render_specs', 'check_indices', 'ShapesWorld', 'resize_video',
+           'VideoFolder', 'browse_image', 'dataset_browser', 'check_circle_alpha', 'check_stays_inside']
 
 # %% ../nbs/01_data.ipynb 7
 COLOURS = {  # colour name -> RGB in [0, 1], in the spec's order
@@ -31,32 +31,44 @@ DIRECTIONS = {'left': (-1, 0), 'right': (1, 0), 'up': (0, -1), 'down': (0, 1)}  
 ATTRIBUTES = ('colour', 'shape', 'size', 'direction')  # the order of attributes everywhere in vidlab
 VOCAB = {'colour': tuple(COLOURS), 'shape': SHAPES, 'size': tuple(SIZES), 'direction': tuple(DIRECTIONS)}  # allowed values
 FILLER = ('a', 'an', 'the', 'moving')  # words a prompt may contain that state no attribute
+EXTRA_COLOURS = {'purple': (.5, 0., 1.)}  # opt-in colours outside the spec (lesson 18 teaches one): in no split, VOCAB or default caption
+
+def vocab(concepts:Sequence[str]=(), # opt-in words to allow on top of VOCAB: names in EXTRA_COLOURS, e.g. ('purple',)
+         ) -> dict:
+    "VOCAB, with the opt-in colours named in `concepts` after the spec's eight (in EXTRA_COLOURS' order)."
+    if isinstance(concepts, str): raise TypeError(f"concepts must be a list of names, e.g. ({concepts!r},), not a string")
+    bad = [c for c in concepts if c not in EXTRA_COLOURS]
+    if bad: raise ValueError(f"unknown concept(s) {bad}: the world can render the opt-in colours {', '.join(EXTRA_COLOURS)}")
+    return {**VOCAB, 'colour': VOCAB['colour'] + tuple(c for c in EXTRA_COLOURS if c in concepts)}
 
 # %% ../nbs/01_data.ipynb 10
 def caption(colour:str|dict, # a colour name, or a dict with all four attributes
             shape:str|None=None, # one of SHAPES
             size:str|None=None, # one of SIZES
             direction:str|None=None, # one of DIRECTIONS
+            concepts:Sequence[str]=(), # opt-in colours also allowed (see `vocab`)
            ) -> str:
     "The canonical caption `a {size} {colour} {shape} moving {direction}`."
     attrs = dict(colour) if isinstance(colour, dict) else dict(colour=colour, shape=shape, size=size, direction=direction)
+    allowed = vocab(concepts)
     for k in ATTRIBUTES:
-        if attrs.get(k) not in VOCAB[k]:
-            raise ValueError(f"{k} {attrs.get(k)!r} is not allowed: choose one of {', '.join(VOCAB[k])}")
+        if attrs.get(k) not in allowed[k]:
+            raise ValueError(f"{k} {attrs.get(k)!r} is not allowed: choose one of {', '.join(allowed[k])}")
     return f"a {attrs['size']} {attrs['colour']} {attrs['shape']} moving {attrs['direction']}"
 
-_WORD2ATTR = {w: k for k, vals in VOCAB.items() for w in vals}
-
 def parse_caption(text:str, # a prompt: any case and punctuation, any subset of the attributes
+                  concepts:Sequence[str]=(), # opt-in colours also understood (see `vocab`)
                  ) -> dict:
     "The attributes a prompt states, e.g. `{'colour': 'red', 'shape': 'circle'}` (in ATTRIBUTES order)."
     if not isinstance(text, str): raise TypeError(f'a caption must be a str, got {type(text).__name__}')
+    words = vocab(concepts)
+    word2attr = {w: k for k, vals in words.items() for w in vals}
     found = {}
     for w in re.findall(r'[a-z]+', text.lower()):
         if w in FILLER: continue
-        k = _WORD2ATTR.get(w)
+        k = word2attr.get(w)
         if k is None:
-            allowed = '; '.join(f"{a}: {', '.join(v)}" for a, v in VOCAB.items())
+            allowed = '; '.join(f"{a}: {', '.join(v)}" for a, v in words.items())
             raise ValueError(f"unknown word {w!r} in {text!r}. Allowed words: {allowed}; and {', '.join(FILLER)}")
         if found.get(k, w) != w: raise ValueError(f'{text!r} states two {k}s: {found[k]!r} and {w!r}')
         found[k] = w
@@ -130,11 +142,11 @@ def check_clip_count(n:int, frames:int, height:int, width:int):
                          f'(at most {MAX_RENDER_BYTES / 2**30:.0f} GiB); render in batches')
 
 # %% ../nbs/01_data.ipynb 22
-_PALETTE = torch.tensor(list(COLOURS.values()))  # (8, 3)
+_PALETTE = torch.tensor(list(COLOURS.values()) + list(EXTRA_COLOURS.values()))  # (9, 3): the spec's eight, then the opt-in ones
 _EXTENTS = torch.tensor(list(SIZES.values()))  # (2,) fractions of the shorter side
 CHUNK_ELEMENTS = 2**20  # pixels rendered per step, so temporaries stay small (64 clips of 16 x 32 x 32)
 
-def render_clips(colour_idx:torch.Tensor, # (b,) index into COLOURS
+def render_clips(colour_idx:torch.Tensor, # (b,) index into COLOURS, then EXTRA_COLOURS (8 is purple)
                  shape_idx:torch.Tensor, # (b,) index into SHAPES
                  size_idx:torch.Tensor, # (b,) index into SIZES
                  start:torch.Tensor, # (b, 2) centre (x, y) in frame 0, in pixels
@@ -239,19 +251,23 @@ def _attr_table(combos:list[dict]) -> torch.Tensor:
     "(n, 4) attribute indices of combination dicts, in ATTRIBUTES order."
     return torch.tensor([[VOCAB[k].index(c[k]) for k in ATTRIBUTES] for c in combos], dtype=torch.long)
 
+_ALL = {**VOCAB, 'colour': tuple(COLOURS) + tuple(EXTRA_COLOURS)}  # the renderer's indices: opt-in colours after the eight
+
 def spec_attrs(specs:Sequence[str|dict], # captions (possibly partial) or attribute dicts
                u:torch.Tensor, # (b, N_UNIFORMS) uniforms: unstated attributes are drawn from columns 4-7
+               concepts:Sequence[str]=(), # opt-in colours also allowed (and drawn when unstated); see `vocab`
               ) -> torch.Tensor:
     "Attribute indices `(b, 4)` for captions or dicts, drawing each unstated attribute from `u`."
-    rows = []
+    allowed, rows = vocab(concepts), []
     for spec, uj in zip(specs, u):
-        attrs = parse_caption(spec) if isinstance(spec, str) else dict(spec)
+        attrs = parse_caption(spec, concepts) if isinstance(spec, str) else dict(spec)
         for k in attrs:
             if k not in ATTRIBUTES: raise ValueError(f"unknown attribute {k!r}: allowed are {', '.join(ATTRIBUTES)}")
-            if attrs[k] not in VOCAB[k]:
-                raise ValueError(f"{k} {attrs[k]!r} is not allowed: choose one of {', '.join(VOCAB[k])}")
-        rows.append([VOCAB[k].index(attrs[k]) if k in attrs else min(int(uj[4 + j] * len(VOCAB[k])), len(VOCAB[k]) - 1)
-                     for j, k in enumerate(ATTRIBUTES)])
+            if attrs[k] not in allowed[k]:
+                raise ValueError(f"{k} {attrs[k]!r} is not allowed: choose one of {', '.join(allowed[k])}")
+        names = [attrs[k] if k in attrs else allowed[k][min(int(uj[4 + j] * len(allowed[k])), len(allowed[k]) - 1)]
+                 for j, k in enumerate(ATTRIBUTES)]
+        rows.append([_ALL[k].index(n) for k, n in zip(ATTRIBUTES, names)])
     return torch.tensor(rows, dtype=torch.long)
 
 def render_attrs(attrs:torch.Tensor, # (b, 4) attribute indices in ATTRIBUTES order
@@ -262,20 +278,21 @@ def render_attrs(attrs:torch.Tensor, # (b, 4) attribute indices in ATTRIBUTES or
     "Render clips from their ground truth: `video (b, f, 3, h, w)`, `caption` and each attribute as lists."
     col, shp, siz, _ = attrs.unbind(1)
     video = render_clips(col, shp, siz, start, velocity, frames, height=height, width=width)
-    names = {k: [VOCAB[k][i] for i in attrs[:, j].tolist()] for j, k in enumerate(ATTRIBUTES)}
-    caps = [caption(*vals) for vals in zip(*(names[k] for k in ATTRIBUTES))]
+    names = {k: [_ALL[k][i] for i in attrs[:, j].tolist()] for j, k in enumerate(ATTRIBUTES)}
+    caps = [caption(*vals, concepts=tuple(EXTRA_COLOURS)) for vals in zip(*(names[k] for k in ATTRIBUTES))]
     return dict(video=video, caption=caps, **names)
 
 def render_specs(specs:Sequence[str|dict], # captions (possibly partial) or attribute dicts
                  seed:int|None, # motion (and unstated attributes) come from (seed, position in specs); None: random
                  frames:int, height:int, width:int, # the clips' frames and size
+                 concepts:Sequence[str]=(), # opt-in colours also allowed (see `vocab`)
                 ) -> dict:
     "Render clips for captions or attribute dicts: `video (b, f, 3, h, w)`, `caption` and each attribute as lists."
     if isinstance(specs, (str, dict)): raise TypeError('specs must be a list of captions or dicts; use render() for one')
     check_clip_count(len(specs), frames, height, width)
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     u = hash_uniform(seed, np.arange(len(specs)))
-    attrs = spec_attrs(specs, u)
+    attrs = spec_attrs(specs, u, concepts)
     start, velocity = sample_motion(attrs[:, 3], attrs[:, 2], u[:, 1:4], frames, height, width)
     return render_attrs(attrs, start, velocity, frames, height, width)
 
@@ -340,17 +357,19 @@ class ShapesWorld:
 
     def render_batch(self, specs:Sequence[str|dict], # captions (possibly partial) or attribute dicts
                      seed:int|None=None, # motion (and unstated attributes) come from (seed, position in specs)
+                     concepts:Sequence[str]=(), # opt-in colours also allowed, e.g. ('purple',) (see `vocab`)
                     ) -> dict:
         "Render clips for given captions or attributes, at this world's frames and size."
-        return render_specs(specs, seed, self.frames, self.height, self.width)
+        return render_specs(specs, seed, self.frames, self.height, self.width, concepts)
 
     def render(self, spec:str|dict, # a caption (possibly partial) or an attribute dict
                seed:int|None=None, # same seed, same clip
+               concepts:Sequence[str]=(), # opt-in colours also allowed (see `vocab`)
               ) -> dict:
         "Render one clip for a caption or attributes: `video (f, 3, h, w)`, `caption`, attributes."
-        return {k: v[0] for k, v in self.render_batch([spec], seed).items()}
+        return {k: v[0] for k, v in self.render_batch([spec], seed, concepts).items()}
 
-# %% ../nbs/01_data.ipynb 52
+# %% ../nbs/01_data.ipynb 54
 CAPTIONS_FILE = 'captions.jsonl'  # the index file a VideoFolder reads
 
 def resize_video(video:torch.Tensor, # (f, 3, h, w) clip
@@ -372,7 +391,7 @@ def resize_video(video:torch.Tensor, # (f, 3, h, w) clip
         x = rearrange(x, '(c h w) 1 f -> f c h w', c=c, h=height, w=width)
     return x.clamp(0, 1).contiguous()
 
-# %% ../nbs/01_data.ipynb 54
+# %% ../nbs/01_data.ipynb 56
 class VideoFolder:
     "Your own captioned clips: a folder of .mp4/.gif/.npy files and a `captions.jsonl` index, resized for the model."
     def __init__(self,
@@ -413,7 +432,7 @@ class VideoFolder:
         video = resize_video(to_tensor_video(load_video(path)), self.frames, self.height, self.width)
         return dict(video=video, caption=cap, file=path.name)
 
-# %% ../nbs/01_data.ipynb 59
+# %% ../nbs/01_data.ipynb 61
 BROWSER_SHAPES = ((16, 32, 32), (8, 24, 24), (16, 32, 64), (16, 64, 32), (32, 64, 64))  # (frames, h, w) the browser offers
 
 def browse_image(colour:str, shape:str, size:str, direction:str, # the clip's attributes
@@ -447,7 +466,7 @@ def dataset_browser():
     box.controls, box.image, box.label = {**dd, 'clip': clip, 'seed': seed}, image, label
     return box
 
-# %% ../nbs/01_data.ipynb 66
+# %% ../nbs/01_data.ipynb 68
 from .core import report, try_answer
 
 def check_circle_alpha(fn, # your `circle_alpha(radius, cx, cy, height, width) -> (height, width)` tensor

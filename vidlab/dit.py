@@ -11,15 +11,15 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange
-from torch.utils.flop_counter import FlopCounterMode
 from torch.nn.attention import sdpa_kernel, SDPBackend
-from .core import make_generator, video_grid, to_numpy_video, png_bytes
+from .core import make_generator, report, try_answer
+from .training import count_flops
 
 # %% auto 0
 __all__ = ['ATTENTIONS', 'NORM_EPS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify', 'sincos_1d', 'position_scales',
            'spacetime_pos_embed', 'timestep_embedding', 'TimestepEmbedder', 'attend', 'self_attention_pairs',
-           'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext', 'VideoDiT', 'init_dit_',
-           'text_context', 'temporal_attention', 'forward_flops', 'time_forward', 'tubelet_summary', 'check_tubelets',
+           'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext', 'init_dit_', 'text_context',
+           'VideoDiT', 'temporal_attention', 'forward_flops', 'time_forward', 'tubelet_summary', 'check_tubelets',
            'check_sincos', 'check_attention_pairs']
 
 # %% ../nbs/08_dit.ipynb 6
@@ -278,8 +278,46 @@ class TextContext:
     def batch(self) -> int: return self.pooled.shape[0]
 
 # %% ../nbs/08_dit.ipynb 33
-class VideoDiT(nn.Module):
-    "A diffusion transformer over spacetime latent patches: (latents, timestep, prompt) -> a prediction shaped like the latents."
+@torch.no_grad()
+def init_dit_(model:nn.Module, # a VideoDiT to initialise in place
+              g:torch.Generator, # source of every random draw
+             ) -> None:
+    "DiT's initialisation: Xavier-uniform linears, N(0, 0.02) timestep MLP, zero adaLN, cross-attention out and final layer."
+    for m in model.modules():
+        if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight, generator=g); nn.init.zeros_(m.bias)
+    for m in model.t_embed.mlp:
+        if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=0.02, generator=g)
+    nn.init.normal_(model.null_text, std=0.02, generator=g)
+    zero = [model.final_ada, model.final] + [l for b in model.blocks for l in (b.ada, b.cross_proj)]
+    for m in zero: nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
+
+def text_context(model:nn.Module, # a VideoDiT, whose projections to use
+                 text_states:Tensor, # (b, l, text_dim) text encoder's last hidden state
+                 text_mask:Tensor|None=None, # (b, l) 1/True for real tokens, 0/False for padding; None: all real
+                 pooled:Tensor|None=None, # (b, text_dim) pooled prompt; None: mean of the unmasked tokens
+                ) -> TextContext:
+    "Project a prompt once for `model`: cross-attention keys/values for every block, the mask, the pooled vector."
+    td = model.cfg.text_dim
+    if text_states.ndim != 3 or text_states.shape[-1] != td:
+        raise ValueError(f'text_states must be (b, l, text_dim={td}), got shape {tuple(text_states.shape)}')
+    b, l, _ = text_states.shape
+    keep = torch.ones(b, l, dtype=torch.bool, device=text_states.device)
+    if text_mask is not None:
+        if tuple(text_mask.shape) != (b, l):
+            raise ValueError(f'text_mask must be (b, l) = {(b, l)} like text_states, got {tuple(text_mask.shape)}')
+        keep = text_mask.bool()
+    if pooled is None:
+        m = keep.to(text_states.dtype)[..., None]  # (b, l, 1)
+        pooled = (text_states * m).sum(1) / m.sum(1).clamp(min=1)
+    elif tuple(pooled.shape) != (b, td):
+        raise ValueError(f'pooled must be (b, text_dim) = {(b, td)}, got shape {tuple(pooled.shape)}')
+    tokens = torch.cat([model.text_proj(text_states), model.null_text.expand(b, 1, -1).to(text_states.dtype)], 1)
+    mask = None if keep.all() else torch.cat([keep, keep.new_ones(b, 1)], 1)[:, None, None]  # no mask is faster
+    return TextContext([blk.text_kv(tokens) for blk in model.blocks], mask, model.pooled_proj(pooled))
+
+# %% ../nbs/08_dit.ipynb 34
+class _VideoDiTLayers(nn.Module):
+    "VideoDiT's layers, their initialisation and the cached positions; `VideoDiT` below adds the forward pass."
     def __init__(self, cfg:DiTConfig|None=None, # hyper-parameters; `DiTConfig()` if None
                  seed:int|None=None, # seed of the weight initialisation
                  generator:torch.Generator|None=None, # or a generator for it
@@ -313,12 +351,7 @@ class VideoDiT(nn.Module):
             self._pos_cache[key] = spacetime_pos_embed(self.cfg.dim, grid, self.cfg.max_period, self.cfg.pos_grid).to(device, dtype)
         return self._pos_cache[key]
 
-    def encode_text(self, text_states:Tensor, # (b, l, text_dim) text encoder's last hidden state
-                    text_mask:Tensor|None=None, # (b, l) 1/True for real tokens, 0/False for padding; None: all real
-                    pooled:Tensor|None=None, # (b, text_dim) pooled prompt; None: mean of the unmasked tokens
-                   ) -> TextContext:
-        "Project the prompt once: cross-attention keys/values for every block, the mask, the pooled vector."
-        return text_context(self, text_states, text_mask, pooled)
+    encode_text = text_context  # project the prompt once (see `text_context`)
 
     def _timesteps(self, t, b:int, device) -> Tensor:
         t = torch.as_tensor(t, dtype=torch.float32, device=device)
@@ -326,6 +359,9 @@ class VideoDiT(nn.Module):
         if tuple(t.shape) != (b,): raise ValueError(f't must be a scalar or shape ({b},) for {b} clips, got {tuple(t.shape)}')
         return t
 
+# %% ../nbs/08_dit.ipynb 38
+class VideoDiT(_VideoDiTLayers):
+    "A diffusion transformer over spacetime latent patches: (latents, timestep, prompt) -> a prediction shaped like the latents."
     def forward(self, x:Tensor, # (b, f, c, h, w) noisy latents
                 t:Tensor|float, # (b,) timesteps, 0..1000 (fractional for flow matching), or one for all
                 text_states:Tensor|None=None, # (b, l, text_dim) prompt token states
@@ -360,45 +396,7 @@ class VideoDiT(nn.Module):
         finally:
             for block in self.blocks: block.recorder = None
 
-# %% ../nbs/08_dit.ipynb 35
-@torch.no_grad()
-def init_dit_(model:VideoDiT, # the model to initialise in place
-              g:torch.Generator, # source of every random draw
-             ) -> None:
-    "DiT's initialisation: Xavier-uniform linears, N(0, 0.02) timestep MLP, zero adaLN, cross-attention out and final layer."
-    for m in model.modules():
-        if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight, generator=g); nn.init.zeros_(m.bias)
-    for m in model.t_embed.mlp:
-        if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=0.02, generator=g)
-    nn.init.normal_(model.null_text, std=0.02, generator=g)
-    zero = [model.final_ada, model.final] + [l for b in model.blocks for l in (b.ada, b.cross_proj)]
-    for m in zero: nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
-
-def text_context(model:VideoDiT, # the model whose projections to use
-                 text_states:Tensor, # (b, l, text_dim) text encoder's last hidden state
-                 text_mask:Tensor|None=None, # (b, l) 1/True for real tokens, 0/False for padding; None: all real
-                 pooled:Tensor|None=None, # (b, text_dim) pooled prompt; None: mean of the unmasked tokens
-                ) -> TextContext:
-    "Project a prompt once for `model`: cross-attention keys/values for every block, the mask, the pooled vector."
-    td = model.cfg.text_dim
-    if text_states.ndim != 3 or text_states.shape[-1] != td:
-        raise ValueError(f'text_states must be (b, l, text_dim={td}), got shape {tuple(text_states.shape)}')
-    b, l, _ = text_states.shape
-    keep = torch.ones(b, l, dtype=torch.bool, device=text_states.device)
-    if text_mask is not None:
-        if tuple(text_mask.shape) != (b, l):
-            raise ValueError(f'text_mask must be (b, l) = {(b, l)} like text_states, got {tuple(text_mask.shape)}')
-        keep = text_mask.bool()
-    if pooled is None:
-        m = keep.to(text_states.dtype)[..., None]  # (b, l, 1)
-        pooled = (text_states * m).sum(1) / m.sum(1).clamp(min=1)
-    elif tuple(pooled.shape) != (b, td):
-        raise ValueError(f'pooled must be (b, text_dim) = {(b, td)}, got shape {tuple(pooled.shape)}')
-    tokens = torch.cat([model.text_proj(text_states), model.null_text.expand(b, 1, -1).to(text_states.dtype)], 1)
-    mask = None if keep.all() else torch.cat([keep, keep.new_ones(b, 1)], 1)[:, None, None]  # no mask is faster
-    return TextContext([blk.text_kv(tokens) for blk in model.blocks], mask, model.pooled_proj(pooled))
-
-# %% ../nbs/08_dit.ipynb 41
+# %% ../nbs/08_dit.ipynb 44
 def temporal_attention(m:AttentionMap, # one block's record
                       ) -> Tensor: # (b, heads, gf, gf): rows are query frames, columns key frames, rows sum to 1
     "How much each frame attends to each frame, per head, averaged over positions."
@@ -409,7 +407,7 @@ def temporal_attention(m:AttentionMap, # one block's record
     b, heads = m.weights.shape[0] // gf, m.weights.shape[1]
     return torch.eye(gf, device=m.weights.device).expand(b, heads, gf, gf)
 
-# %% ../nbs/08_dit.ipynb 44
+# %% ../nbs/08_dit.ipynb 47
 def _dummy_inputs(model:VideoDiT, batch:int, size:tuple, text_len:int, seed:int=0) -> tuple:
     cfg, p = model.cfg, next(model.parameters())
     g = torch.Generator().manual_seed(seed)
@@ -426,9 +424,8 @@ def forward_flops(model:VideoDiT, # the model
                  ) -> int:
     "FLOPs of one forward pass per `FlopCounterMode` (matmuls and attention), the prompt encoded beforehand."
     x, t, ctx = _dummy_inputs(model, batch, size, text_len)
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-        model(x, t, context=ctx)
-    return counter.get_total_flops()
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH):  # attention on the math kernel, so that it is counted
+        return count_flops(model, x, t, context=ctx)  # lesson 09's counter
 
 def time_forward(model:VideoDiT, # the model
                  size:tuple, # (f, h, w) latent frames, rows, columns
@@ -448,7 +445,7 @@ def time_forward(model:VideoDiT, # the model
             sync(); times.append(time.perf_counter() - start)
     return float(np.median(times[warmup:]))
 
-# %% ../nbs/08_dit.ipynb 51
+# %% ../nbs/08_dit.ipynb 54
 def tubelet_summary(frames:int, height:int, width:int, # the pixel clip
                     patch_size:tuple, # (pt, ph, pw) latent tubelet
                     compression:tuple=(4, 4), # (ct, cs) the VAE's downsampling in time and space
@@ -464,9 +461,7 @@ def tubelet_summary(frames:int, height:int, width:int, # the pixel clip
                 tubelet_px=(patch_size[0] * ct, patch_size[1] * cs, patch_size[2] * cs),
                 **{k: self_attention_pairs(grid, k) for k in ('full', 'spatial', 'temporal')})
 
-# %% ../nbs/08_dit.ipynb 58
-from .core import report, try_answer
-
+# %% ../nbs/08_dit.ipynb 61
 def check_tubelets(fn, # your `tubelets(x (b, f, c, h, w), patch_size (pt, ph, pw)) -> (b, n, c*pt*ph*pw)`
                   ) -> bool:
     "Check a tubelet cut against `patchify`, on square and non-square clips and patches."

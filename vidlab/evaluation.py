@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 from .core import check_video, to_tensor_video, make_generator
-from .data import (COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, parse_caption, render_alpha)
+from .data import (COLOURS, EXTRA_COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, parse_caption, render_alpha, vocab)
 
 # %% auto 0
 __all__ = ['ABS_THRESHOLD', 'PEAK_SHARE', 'STILL', 'WINDOW_MARGIN', 'FLOAT_SLACK', 'LAYOUTS', 'MIN_OVERLAP', 'MAX_STRAY',
@@ -60,7 +60,6 @@ def largest_blob(mask:torch.Tensor, # (n, h, w) bool
 
 # %% ../nbs/02_evaluation.ipynb 11
 STILL = 0.06  # a centroid displacement under this fraction of the shorter side reads as "still"
-_PALETTE = torch.tensor(list(COLOURS.values()))  # (8, 3)
 
 def blob_stats(blob:torch.Tensor, # (b, f, h, w) bool
               ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,15 +74,17 @@ def blob_stats(blob:torch.Tensor, # (b, f, h, w) bool
 
 def nearest_colour(videos:torch.Tensor, # (b, f, 3, h, w)
                    blob:torch.Tensor, # (b, f, h, w) bool
+                   concepts:Sequence[str]=(), # opt-in colours to recognise too, e.g. ('purple',) (see `data.vocab`)
                   ) -> list:
     "Palette name nearest to each clip's brightness-normalised mean blob colour (None when no object)."
+    names = list(vocab(concepts)['colour'])  # the spec's eight, then the opt-in ones asked for
+    palette = torch.tensor([{**COLOURS, **EXTRA_COLOURS}[c] for c in names])  # (n, 3)
     wgt = blob[:, :, None].float()  # (b, f, 1, h, w)
     total = (videos * wgt).sum((1, 3, 4))  # (b, 3)
     n = wgt.sum((1, 2, 3, 4))  # (b,)
     mean = total / n.clamp(min=1)[:, None]
     mean = mean / mean.amax(1, keepdim=True).clamp(min=1e-6)  # brightness-normalised
-    idx = torch.cdist(mean, _PALETTE.to(mean)).argmin(1)
-    names = list(COLOURS)
+    idx = torch.cdist(mean, palette.to(mean)).argmin(1)
     return [names[i] if k > 0 else None for i, k in zip(idx.tolist(), n.tolist())]
 
 def motion_direction(centroids:torch.Tensor, # (b, f, 2) pixels, NaN where no object
@@ -226,6 +227,7 @@ MAX_STRAY = 0.2  # share of object pixels outside the largest blob above which a
 NO_OBJECT = dict(colour=None, shape=None, size=None, direction=None)  # what describe says about a clip without one
 
 def describe_batch(videos, # (b, f, 3, h, w) tensor, or a list of clips in any layout vidlab knows (see LAYOUTS)
+                   concepts:Sequence[str]=(), # opt-in colours to recognise too, e.g. ('purple',) (see `data.vocab`)
                   ) -> list[dict]:
     "What each clip shows: a list of `dict(colour, shape, size, direction)` (`NO_OBJECT`, all None, where there is none)."
     x = as_video_batch(videos)  # (b, f, 3, h, w)
@@ -234,7 +236,7 @@ def describe_batch(videos, # (b, f, 3, h, w) tensor, or a list of clips in any l
     blob = largest_blob(mask.view(b * f, h, w)).view(b, f, h, w)
     stray = ((mask & ~blob).sum((1, 2, 3)) / mask.sum((1, 2, 3)).clamp(min=1)).tolist()  # (b,)
     area, cen = blob_stats(blob)
-    colours = nearest_colour(x, blob)
+    colours = nearest_colour(x, blob, concepts)
     directions = motion_direction(cen, min(h, w))
     scores = shape_scores(blob, cen)  # (b, 6)
     best, fit = scores.argmax(1).tolist(), scores.amax(1).tolist()
@@ -244,23 +246,25 @@ def describe_batch(videos, # (b, f, 3, h, w) tensor, or a list of clips in any l
             for col, k, o, st, d in zip(colours, best, fit, stray, directions)]
 
 def describe(video, # one clip: torch (f, 3, h, w) or numpy (f, h, w, 3); float in [0, 1] or uint8
+             concepts:Sequence[str]=(), # opt-in colours to recognise too (see `data.vocab`)
             ) -> dict:
     "The attributes seen in one clip: `dict(colour, shape, size, direction)`, all None for no object."
     check_video(video)
-    return describe_batch([video])[0]
+    return describe_batch([video], concepts)[0]
 
 # %% ../nbs/02_evaluation.ipynb 32
 def judge(videos, # (b, f, 3, h, w) tensor or a list of clips
           prompts:Sequence[str], # one prompt per video
+          concepts:Sequence[str]=(), # opt-in colours prompts may name and videos may show (see `data.vocab`)
          ) -> list[dict]:
     "Per video: `stated` and `seen` attributes, `right` (attribute -> bool, stated ones only) and `ok` (all right)."
     if isinstance(prompts, str): raise TypeError('prompts must be a list of strings, one per video')
-    stated = [parse_caption(p) for p in prompts]
+    stated = [parse_caption(p, concepts) for p in prompts]
     for p, st in zip(prompts, stated):
         if not st:
             raise ValueError(f'prompt {p!r} states no attribute, so no video could match or miss it: name at least one '
                              'colour, shape, size or direction, e.g. "a small red circle moving left"')
-    seen = describe_batch(videos)
+    seen = describe_batch(videos, concepts)
     if len(seen) != len(stated): raise ValueError(f'{len(seen)} videos but {len(stated)} prompts: give one prompt per video')
     out = []
     for st, se in zip(stated, seen):
@@ -270,9 +274,10 @@ def judge(videos, # (b, f, 3, h, w) tensor or a list of clips
 
 def prompt_fidelity(videos, # (b, f, 3, h, w) tensor or a list of clips
                     prompts:Sequence[str], # one prompt per video
+                    concepts:Sequence[str]=(), # opt-in colours prompts may name and videos may show (see `data.vocab`)
                    ) -> dict:
     "Share of videos whose every stated attribute is right (`all`), per-attribute shares, and `n`."
-    js = judge(videos, prompts)
+    js = judge(videos, prompts, concepts)
     res = dict(all=sum(j['ok'] for j in js) / len(js))
     for k in ATTRIBUTES:
         votes = [j['right'][k] for j in js if k in j['right']]
@@ -280,7 +285,7 @@ def prompt_fidelity(videos, # (b, f, 3, h, w) tensor or a list of clips
     res['n'] = len(js)
     return res
 
-# %% ../nbs/02_evaluation.ipynb 43
+# %% ../nbs/02_evaluation.ipynb 45
 from .core import report, try_answer
 
 def _masks() -> torch.Tensor:

@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_pipeline.ipynb 4
 from __future__ import annotations
-import inspect, json, math, numbers, time, warnings
-from dataclasses import dataclass, field, asdict, replace, fields
+import inspect, json, math, numbers, warnings
+from dataclasses import dataclass, field, asdict, fields
 from functools import wraps
 from importlib import resources
 from pathlib import Path
@@ -14,23 +14,20 @@ import numpy as np
 import torch
 from torch import nn
 from .core import (get_device, make_generator, to_numpy_video, atomic_write, save_safetensors, load_safetensors,
-                         check_tensors, report, try_answer, world)
+                         check_tensors, report, try_answer)
 from .data import ShapesWorld
 from .tokenizer import BPETokenizer, caption_tokenizer
 from .text_encoder import TextEncoderConfig, build_text_encoder, text_width
-from .vae import VAEConfig, build_vae, train_vae, save_vae, load_vae, encode_video, decode_video, compression
+from .vae import VAEConfig, build_vae, encode_video, decode_video, compression
 from .diffusion import randn
 from .samplers import DDPMScheduler, DDIMScheduler, FlowMatchEulerScheduler, SchedulerOutput, sample
 from .dit import DiTConfig, VideoDiT
-from .training import (Learner, ProgressBar, LossPlot, LRSchedule, GradClip, EMA, CondDropout, Evaluate, NaNGuard,
-                             Checkpoint, diffusion_loss, BucketSampler, bucketed)
 
 # %% auto 0
-__all__ = ['SAMPLERS', 'TINY', 'LIMITS', 'MODEL_FORMAT', 'BUCKETS', 'PRESETS', 'DEMO_LENGTHS', 'DEMO_SIZES', 'TextToVideoConfig',
-           'config_from_dict', 'check_limits', 'TextToVideo', 'prompt_generators', 'TrainConfig', 'BucketWorld',
-           'latent_cache', 'cache_sizes', 'denoising_loss', 'latent_batches', 'fidelity_eval', 'train_text_to_video',
-           'default_model_dir', 'TextToVideoPipelineOutput', 'TextToVideoPipeline', 'evaluate_pipeline', 'demo_choices',
-           'DenoisingDemo', 'check_latent_size', 'check_frames_argument', 'check_nearest_bucket']
+__all__ = ['SAMPLERS', 'TINY', 'LIMITS', 'MODEL_FORMAT', 'DEMO_LENGTHS', 'DEMO_SIZES', 'TextToVideoConfig', 'config_from_dict',
+           'check_limits', 'TextToVideo', 'prompt_generators', 'default_model_dir', 'TextToVideoPipelineOutput',
+           'TextToVideoPipeline', 'evaluate_pipeline', 'demo_choices', 'DenoisingDemo', 'check_latent_size',
+           'check_frames_argument', 'check_nearest_bucket']
 
 # %% ../nbs/10_pipeline.ipynb 7
 SAMPLERS = {  # objective -> sampler name -> (scheduler class, settings on top of the model's schedule)
@@ -71,7 +68,7 @@ class TextToVideoConfig:
     @property
     def default_size(self) -> list: return [self.num_frames, self.height, self.width]
     @property
-    def frames(self) -> int: return self.num_frames  # the name before buckets (lessons 11 and 12 read it)
+    def frames(self) -> int: return self.num_frames  # the name before buckets (lessons 12 and 13 read it)
     @property
     def size(self) -> int:  # the name before buckets: the side of a square default size
         if self.height != self.width: raise ValueError(f'size is the side of a square video; this model defaults to {self.height}x{self.width}')
@@ -309,199 +306,11 @@ def _from_pretrained(cls, path:str|Path, # a folder written by `save_pretrained`
 TextToVideo.save_pretrained, TextToVideo.from_pretrained, TextToVideo.config_dict = _save_pretrained, _from_pretrained, _config_dict
 
 # %% ../nbs/10_pipeline.ipynb 27
-@dataclass
-class TrainConfig:
-    "The training recipe of a text-to-video model."
-    vae_steps:int = 1200  # VAE optimiser steps (lesson 5's recipe)
-    steps:int = 3500  # transformer (+ text encoder if trained) optimiser steps
-    batch_size:int = 32  # latent clips per step
-    lr:float = 2e-3  # peak learning rate (AdamW)
-    warmup:int = 100  # linear warm-up steps, then cosine decay
-    ema:float = 0.999  # EMA decay of the weights used for sampling
-    cond_dropout:float = 0.1  # share of prompts replaced by the empty prompt (for guidance)
-    train_text_encoder:bool = False  # jointly trained, the encoder collapsed 'left'/'right' (measured); frozen it keeps them apart
-    grad_clip:float = 1.0  # gradient norm clip
-    n_latents:int = 4096  # training clips encoded once into the latent cache
-    eval_every:int = 500  # steps between prompt-fidelity checks
-    eval_n:int = 32  # videos per fidelity check
-    checkpoint_every:int = 250  # steps between checkpoints
-    bucket_weights:list|None = None  # relative share of batches per bucket of the model's config (None: all equal)
-
-BUCKETS = [[16, 32, 32], [8, 32, 32], [32, 32, 32], [16, 24, 24], [16, 48, 48], [16, 64, 64],  # (frames, height, width)
-           [16, 32, 64], [16, 64, 32]]  # landscape and portrait; the first is the default size
-PRESETS = {  # name -> (model config, training recipe)
-    'default': (TextToVideoConfig(), TrainConfig()),
-    'bucketed': (TextToVideoConfig(buckets=BUCKETS), TrainConfig(bucket_weights=[3] + [1] * (len(BUCKETS) - 1))),
-    'tiny': (replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [8, 32, 64]]),  # three buckets, so tests exercise them
-             TrainConfig(vae_steps=20, steps=40, batch_size=8, n_latents=64, warmup=5, eval_every=20, eval_n=4, checkpoint_every=20)),
-}
-
-# %% ../nbs/10_pipeline.ipynb 28
-class BucketWorld:
-    "The training world over buckets, for `train_vae`: each `batch` renders its clips at one bucket drawn from a seed."
-    def __init__(self, buckets:list, # (frames, height, width) sizes; the first is the reference
-                 seed:int=0, # the world's seed and the bucket draws'
-                ):
-        self.worlds = [ShapesWorld('train', frames=f, height=h, width=w, seed=seed) for f, h, w in buckets]
-        self.ref, self.generator = math.prod(buckets[0]), torch.Generator().manual_seed(seed)
-    def __len__(self): return len(self.worlds[0])
-    def batch(self, indices) -> dict:
-        "Clips of the world at one randomly drawn bucket: as many pixels as `indices` in the reference bucket."
-        world = self.worlds[int(torch.randint(0, len(self.worlds), (1,), generator=self.generator))]
-        n = max(1, len(indices) * self.ref // (world.frames * world.height * world.width))
-        return world.batch(list(indices)[:n])
-
-# %% ../nbs/10_pipeline.ipynb 29
-@torch.no_grad()
-def latent_cache(model:TextToVideo, # its VAE encodes
-                 n:int, # clips
-                 seed:int=0, # world seed
-                 batch_size:int=64, # clips per VAE call (at the default size; fewer for bigger clips)
-                 bucket:Sequence[int]|None=None, # (frames, height, width); default: the model's default size
-                ) -> dict:
-    "Scaled latents (posterior means, as `encode_video` gives) and prompt ids of `n` training clips of one bucket."
-    f, h, w = bucket or model.config.default_size
-    batch_size = max(1, batch_size * math.prod(model.config.default_size) // (f * h * w))
-    world = ShapesWorld('train', frames=f, height=h, width=w, seed=seed)
-    latents, caps = [], []
-    for i in range(0, n, batch_size):
-        b = world.batch(range(i, min(n, i + batch_size)))
-        latents.append(model.encode_video(b['video'].to(model.device))); caps += b['caption']
-    tb = model.tokenize(caps).to(model.device)
-    return dict(latents=torch.cat(latents), input_ids=tb.input_ids, attention_mask=tb.attention_mask)
-
-def cache_sizes(buckets:list, # (frames, height, width), the first the reference
-                n:int, # clips of the reference size the whole cache may hold (its pixel budget)
-                weights:list|None=None, # share of the budget per bucket (None: equal)
-               ) -> list[int]:
-    "Clips per bucket: the pixel budget of `n` reference clips, split by weight (so the cache costs what one size did)."
-    w = [1.0] * len(buckets) if weights is None else [float(x) for x in weights]
-    return [max(1, round(n * wi / sum(w) * math.prod(buckets[0]) / math.prod(b))) for b, wi in zip(buckets, w)]
-
-def denoising_loss(model:TextToVideo, batch:dict) -> torch.Tensor:
-    "`training.diffusion_loss` of the transformer, given the prompt, under the model's training noise schedule."
-    states, pooled = model.text_states(batch['input_ids'], batch['attention_mask'])
-    fn = lambda x, t: model.transformer(x, t, states, batch['attention_mask'], pooled)
-    return diffusion_loss(fn, model.noise_schedule, batch['x0'], batch['noise'], batch['t'])
-
-def latent_batches(caches:dict|list, # one `latent_cache`, or one per bucket (in the sampler's order)
-                   scheduler, # the training noise schedule (draws the timesteps)
-                   batch_size:int, # clips per batch (of the first bucket)
-                   sampler:BucketSampler|None=None, # draws each batch's bucket (needed with several caches)
-                  ) -> Callable:
-    "data_fn(generator) for the Learner: cached latents of one bucket, noise and random timesteps, with their prompts."
-    def make_batch(cache, n, g):
-        i = torch.randint(0, len(cache['latents']), (n,), generator=g)
-        x0 = cache['latents'][i]
-        noise = torch.randn(x0.shape, generator=g).to(x0.device)
-        t = scheduler.sample_timesteps(n, generator=g).to(x0.device)
-        return dict(x0=x0, noise=noise, t=t, input_ids=cache['input_ids'][i], attention_mask=cache['attention_mask'][i])
-    if isinstance(caches, dict): return lambda g: make_batch(caches, batch_size, g)
-    if sampler is None or len(sampler) != len(caches): raise ValueError('several caches need a BucketSampler over their buckets')
-    index = {b: c for b, c in zip(sampler.buckets, caches)}
-    return bucketed(sampler, lambda bucket, n, g: make_batch(index[tuple(bucket)], n, g))
-
-def fidelity_eval(n:int, # videos per check
-                  seed:int=0, # which prompts and noise
-                 ) -> Callable:
-    "eval_fn(model) for the Evaluate callback: prompt fidelity of `n` generated videos of seen combinations."
-    from vidlab.evaluation import prompt_fidelity
-    prompts = ShapesWorld('train', seed=seed + 1).batch(range(n))['caption']
-    def eval_fn(model):
-        model.eval()
-        r = prompt_fidelity(model.generate(prompts, seed=seed), prompts)
-        return dict(fidelity=r['all'], shape=r['shape'])
-    return eval_fn
-
-# %% ../nbs/10_pipeline.ipynb 31
-def _hand_over(module:nn.Module) -> nn.Module:
-    "A trained stage, frozen for the next: no gradients left over, no grad, eval mode (as a resumed process loads it)."
-    module.zero_grad(set_to_none=True)
-    return module.requires_grad_(False).eval()
-
-def _join_processes(device:torch.device) -> tuple[int, int]:
-    "(rank, processes): alone (0, 1); under torchrun, join the process group (data parallelism: lesson 15)."
-    if world()[1] == 1: return 0, 1
-    from vidlab.ecosystem import init_distributed  # only a multi-process run needs lesson 15's machinery
-    return init_distributed(device)
-
-def _same_everywhere(module:nn.Module) -> nn.Module:
-    "Process 0's weights in every process (a stage each process trained or loaded for itself)."
-    import torch.distributed as dist
-    if world()[1] > 1:
-        for t in module.state_dict().values(): dist.broadcast(t, 0)
-    return module
-
-def _check_run(out:Path, preset:str, seed:int, resume:bool) -> None:
-    "Record the run in out/run.json; resuming a folder of another preset or seed is a clear error."
-    run, path = dict(preset=preset, seed=seed), out / 'run.json'
-    if resume and path.exists():
-        old = json.loads(path.read_text())
-        if old != run: raise ValueError(f'{out} holds a run of preset {old["preset"]!r} with seed {old["seed"]}, not preset '
-                                        f'{preset!r} with seed {seed}: resume it with those, or start over (restart)')
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: f.write(json.dumps(run).encode()))
-
-# %% ../nbs/10_pipeline.ipynb 32
-def train_text_to_video(preset:str='default', # a name in PRESETS
-                        out_dir:str|Path|None=None, # model folder to write (and checkpoints, resumed from)
-                        seed:int=0, # every random draw of training
-                        resume:bool=True, # continue from checkpoints in out_dir
-                        progress:bool=True, # progress bars and the live loss plot
-                        device:str|torch.device|None=None, # where to train
-                       ) -> TextToVideo:
-    "Train a model from scratch (VAE, then transformer + text encoder) and save it to `out_dir`; returns it (EMA weights)."
-    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-    config, recipe = PRESETS[preset]
-    device, t0 = get_device(device), time.perf_counter()
-    rank, processes = _join_processes(device)  # under torchrun: this process and how many share the work
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None and rank == 0: _check_run(out, preset, seed, resume)
-    model = TextToVideo(config, seed=seed).to(device)
-    # stage 1: the VAE (skipped when a finished one is in out_dir/vae)
-    buckets = config.buckets
-    if out is not None and resume and (out / 'vae' / 'config.json').exists(): model.vae = load_vae(out / 'vae', device=device)
-    else:
-        model.vae, _ = train_vae(model.vae.config, BucketWorld(buckets, seed), progress=progress and rank == 0, device=device, steps=recipe.vae_steps, seed=seed)
-        if out is not None and rank == 0: save_vae(model.vae, out / 'vae')
-    vae_seconds = time.perf_counter() - t0
-    _hand_over(_same_everywhere(model.vae))
-    if not recipe.train_text_encoder: _hand_over(model.text_encoder)
-    # stage 2: transformer (+ text encoder) on cached latents
-    sizes = cache_sizes(buckets, recipe.n_latents, recipe.bucket_weights)
-    caches = [latent_cache(model, n, seed=seed, bucket=b) for n, b in zip(sizes, buckets)]
-    sampler = BucketSampler(buckets, recipe.batch_size, recipe.bucket_weights) if len(buckets) > 1 else None
-    empty = model.tokenize([''])
-    ema = EMA(recipe.ema)
-    cbs = [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), ema, NaNGuard(),
-           CondDropout(dict(input_ids=empty.input_ids[0].to(device), attention_mask=empty.attention_mask[0].to(device)), p=recipe.cond_dropout),
-           Evaluate(fidelity_eval(recipe.eval_n, seed), every=recipe.eval_every, verbose=progress)]
-    if progress: cbs += [ProgressBar(), LossPlot()]
-    if out is not None: cbs.append(Checkpoint(out / 'checkpoint.safetensors', every=recipe.checkpoint_every, resume=resume))
-    if processes > 1:  # each process takes batch_size / processes rows of the same global batch; DDP averages gradients
-        from vidlab.ecosystem import DataParallel
-        cbs.append(DataParallel())
-    params = [p for p in model.parameters() if p.requires_grad]
-    learn = Learner(model, denoising_loss, latent_batches(caches if sampler else caches[0], model.noise_schedule, recipe.batch_size, sampler),
-                    opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), cbs=cbs, seed=seed)
-    learn.fit(recipe.steps)
-    ema.copy_to(model); model.eval()
-    losses = [h['loss'] for h in learn.history]
-    model.train_log = dict(preset=preset, seed=seed, processes=processes, vae_seconds=round(vae_seconds, 1),
-                           seconds=round(time.perf_counter() - t0, 1), steps=learn.step,
-                           first_loss=float(np.mean(losses[:10])) if losses else None,
-                           final_loss=float(np.mean(losses[-50:])) if losses else None, evals=learn.evals)
-    if out is not None and rank == 0:
-        model.save_pretrained(out)
-        atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
-    return model
-
-# %% ../nbs/10_pipeline.ipynb 39
 def default_model_dir() -> Path:
     "Where the shipped default model lives inside the installed package."
     return Path(str(resources.files('vidlab'))) / 'assets' / 'default'
 
-# %% ../nbs/10_pipeline.ipynb 44
+# %% ../nbs/10_pipeline.ipynb 30
 @dataclass
 class TextToVideoPipelineOutput:
     "What a pipeline call returns."
@@ -531,7 +340,7 @@ def _prompt_warnings(model:TextToVideo, prompts:list) -> list:
         if unknown[i]: warnings.warn(f'{p!r}: unknown words {unknown[i]}; the model knows the shapes-world words: {_known_words()}')
     return unknown
 
-# %% ../nbs/10_pipeline.ipynb 46
+# %% ../nbs/10_pipeline.ipynb 32
 class TextToVideoPipeline:
     "A prompt in, a video out: tokenizer -> text encoder -> diffusion transformer + sampler -> VAE decoder."
     def __init__(self, model:TextToVideo, # the trained model
@@ -568,8 +377,14 @@ class TextToVideoPipeline:
                  latents:torch.Tensor|None=None, # starting noise x_T (b, f', c, h', w'), else drawn per prompt
                  callback_on_step_end:Callable|None=None, # f(pipe, step, timestep, dict(latents=, pred_original_sample=)) -> dict|None
                  autocast:torch.dtype|None=None, # e.g. torch.bfloat16: the transformer's matmuls in bf16 (faster for batches)
+                 cache:float|None=None, # step-cache threshold (lesson 17, `efficiency.cached`), e.g. 0.2; None: every step runs every block
                 ) -> TextToVideoPipelineOutput:
         "Generate one video per prompt; every argument is checked before any work."
+        if cache is not None:  # lesson 17's step cache: the same call, on a pipeline that shares these weights
+            from vidlab.efficiency import cached
+            return cached(self, cache)(prompt, num_frames, height, width, num_inference_steps=num_inference_steps,
+                guidance_scale=guidance_scale, seed=seed, generator=generator, sampler=sampler, eta=eta, latents=latents,
+                callback_on_step_end=callback_on_step_end, autocast=autocast)
         prompts, single = _as_prompts(prompt)
         f, h, w = self.check_size(num_frames, height, width)
         c = self.config
@@ -590,7 +405,7 @@ class TextToVideoPipeline:
         frames = [to_numpy_video(v) for v in video]
         return TextToVideoPipelineOutput(frames[0] if single else frames, prompts, unknown)
 
-# %% ../nbs/10_pipeline.ipynb 47
+# %% ../nbs/10_pipeline.ipynb 33
 def _check_size(self, num_frames:int|None=None, height:int|None=None, width:int|None=None) -> tuple:
     "(frames, height, width) with the config's defaults; an error outside the limits, a warning outside the buckets."
     c = self.config
@@ -604,7 +419,7 @@ def _check_size(self, num_frames:int|None=None, height:int|None=None, width:int|
 
 TextToVideoPipeline.check_size = _check_size
 
-# %% ../nbs/10_pipeline.ipynb 57
+# %% ../nbs/10_pipeline.ipynb 43
 def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
                       n:int=200, # videos per split
                       num_inference_steps:int|None=None, # sampler steps (default: the model's)
@@ -631,7 +446,7 @@ def evaluate_pipeline(pipe:TextToVideoPipeline, # the pipeline to judge
             **prompt_fidelity(videos, prompts), frame_change_ratio=change(videos) / change(real['video']))
     return results
 
-# %% ../nbs/10_pipeline.ipynb 63
+# %% ../nbs/10_pipeline.ipynb 49
 DEMO_LENGTHS = (8, 16, 32)  # frame counts the demo offers (besides the model's buckets)
 DEMO_SIZES = ((24, 24), (32, 32), (48, 48), (64, 64), (32, 64), (64, 32))  # (height, width) the demo offers
 
@@ -642,7 +457,7 @@ def demo_choices(config:TextToVideoConfig) -> tuple[list, list]:
     return ([(f'{f} frames{star(f in frames)}', f) for f in sorted(frames | set(DEMO_LENGTHS))],
             [(f'{h}x{w}{star((h, w) in sizes)}', (h, w)) for h, w in sorted(sizes | set(DEMO_SIZES))])
 
-# %% ../nbs/10_pipeline.ipynb 65
+# %% ../nbs/10_pipeline.ipynb 51
 class DenoisingDemo:
     "Widget: type a prompt, press generate, scrub or play through the denoising steps of the trained model."
     def __init__(self, pipe:TextToVideoPipeline, # the pipeline to watch
@@ -699,7 +514,7 @@ class DenoisingDemo:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/10_pipeline.ipynb 71
+# %% ../nbs/10_pipeline.ipynb 59
 def check_latent_size(fn:Callable) -> bool:
     "Exercise 1: fn(num_frames, height, width) -> the latent shape (f', c, h', w') of one clip for the shipped VAE."
     vae = build_vae(VAEConfig())

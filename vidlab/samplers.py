@@ -112,8 +112,8 @@ def _clip(x0:Tensor, config) -> Tensor:
     return x0.clamp(-r, r) if config.clip_sample else x0
 
 # %% ../nbs/07_samplers.ipynb 16
-class _VPScheduler(_Scheduler):
-    "Shared by DDPM and DDIM: a variance-preserving schedule, x_t = sqrt(alpha-bar_t) x0 + sqrt(1 - alpha-bar_t) eps."
+class _VPSchedule(_Scheduler):
+    "The variance-preserving schedule of DDPM and DDIM: x_t = sqrt(alpha-bar_t) x0 + sqrt(1 - alpha-bar_t) eps."
     _unsupported = dict(trained_betas=None, thresholding=False, rescale_betas_zero_snr=False)
 
     def _t_max(self): return self.config.num_train_timesteps - 1  # integer timesteps 0..T-1
@@ -150,6 +150,9 @@ class _VPScheduler(_Scheduler):
         table = self._cached('levels', lambda: torch.stack([self._alpha_bar.sqrt(), (1 - self._alpha_bar).sqrt()], 1), x.device, x.dtype)
         return self._columns(table, t, x)
 
+# %% ../nbs/07_samplers.ipynb 17
+class _VPScheduler(_VPSchedule):
+    "The training side of DDPM and DDIM: the forward process, the targets and the training timesteps."
     def add_noise(self, original_samples:Tensor, # x0 (b, ...)
                   noise:Tensor, # eps, same shape
                   timesteps:Tensor, # () or (b,) integers in [0, T)
@@ -173,7 +176,7 @@ class _VPScheduler(_Scheduler):
         return torch.randint(0, self.config.num_train_timesteps, (batch_size,), generator=generator,
                              device=generator.device if generator is not None else device).to(device)
 
-# %% ../nbs/07_samplers.ipynb 17
+# %% ../nbs/07_samplers.ipynb 18
 class DDPMScheduler(_VPScheduler):
     "DDPM ancestral sampling (Ho et al. 2020) with fixed-small variance, diffusers' `DDPMScheduler` contract."
     _unsupported = dict(_VPScheduler._unsupported, variance_type='fixed_small')
@@ -230,12 +233,12 @@ class DDPMScheduler(_VPScheduler):
         prev = prev + std * randn(model_output.shape, generator, x.device, model_output.dtype)  # 4. + sqrt(beta-tilde) z
         return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
 
-# %% ../nbs/07_samplers.ipynb 21
+# %% ../nbs/07_samplers.ipynb 22
 def max_rel_diff(a:Tensor, b:Tensor) -> float:
     "max |a - b| / max(1, |b|): absolute for values up to 1, relative above."
     return ((a.double() - b.double()).abs() / b.double().abs().clamp(min=1)).max().item()
 
-# %% ../nbs/07_samplers.ipynb 27
+# %% ../nbs/07_samplers.ipynb 28
 class DDIMScheduler(_VPScheduler):
     "DDIM (Song et al. 2021): eta = 0 deterministic, eta = 1 DDPM-like; diffusers' `DDIMScheduler` contract."
 
@@ -292,7 +295,7 @@ class DDIMScheduler(_VPScheduler):
         if eta > 0: prev = prev + std * randn(model_output.shape, generator, x.device, model_output.dtype)  # 4. + noise
         return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
 
-# %% ../nbs/07_samplers.ipynb 34
+# %% ../nbs/07_samplers.ipynb 35
 class _FlowSchedule(_Scheduler):
     "The flow-matching process and its (shifted) sampling schedule; FlowMatchEulerScheduler adds the Euler step."
     def __init__(self,
@@ -351,7 +354,7 @@ class _FlowSchedule(_Scheduler):
                        device=generator.device if generator is not None else device)
         return (shift_sigmas(u, self.config.shift) * self.config.num_train_timesteps).float().to(device)
 
-# %% ../nbs/07_samplers.ipynb 36
+# %% ../nbs/07_samplers.ipynb 37
 class FlowMatchEulerScheduler(_FlowSchedule):
     "Rectified-flow Euler sampler with timestep shift (SD3, Open-Sora 1.2): diffusers' `FlowMatchEulerDiscreteScheduler`."
     _unsupported = dict(use_dynamic_shifting=False, invert_sigmas=False, shift_terminal=None, use_karras_sigmas=False,
@@ -399,7 +402,7 @@ class FlowMatchEulerScheduler(_FlowSchedule):
     @staticmethod
     def _output(prev, x0, return_dict): return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
 
-# %% ../nbs/07_samplers.ipynb 46
+# %% ../nbs/07_samplers.ipynb 47
 DIFFUSERS_NAMES = {'FlowMatchEulerScheduler': 'FlowMatchEulerDiscreteScheduler'}  # ours -> diffusers' class, where the names differ
 
 def diffusers_scheduler(scheduler, # one of our schedulers
@@ -409,7 +412,7 @@ def diffusers_scheduler(scheduler, # one of our schedulers
     name = type(scheduler).__name__
     return getattr(diffusers, DIFFUSERS_NAMES.get(name, name)).from_config(dict(scheduler.config))
 
-# %% ../nbs/07_samplers.ipynb 49
+# %% ../nbs/07_samplers.ipynb 50
 def classifier_free_guidance(uncond:Tensor, # the model's output without the condition
                              cond:Tensor, # with the condition
                              scale:float, # w: 0 = unconditional, 1 = conditional, > 1 = stronger conditioning
@@ -434,7 +437,7 @@ def noise_levels(scheduler, # ours or a diffusers DDPM/DDIM/flow scheduler
     s = t.double() / scheduler.config.num_train_timesteps
     return 1 - s, s
 
-# %% ../nbs/07_samplers.ipynb 53
+# %% ../nbs/07_samplers.ipynb 54
 def _step_generator(generator, device):
     "The per-step generator: `generator` itself on its device, else a device generator seeded from it."
     if generator.device.type == torch.device(device).type: return generator
@@ -486,7 +489,7 @@ def _pred_x0(scheduler, res, out, x, t):
     alpha, sigma = (v.to(x.device) for v in noise_levels(scheduler, t))
     return to_x0_eps(out.double(), x.double(), alpha, sigma, prediction_type_of(scheduler))[0].to(x.dtype)
 
-# %% ../nbs/07_samplers.ipynb 77
+# %% ../nbs/07_samplers.ipynb 78
 @dataclass
 class Trajectory:
     "Every step of a sampling run, on the CPU."
@@ -514,7 +517,7 @@ def denoising_trajectory(model_fn:Callable, # as for `sample`
         xs.append(decode(last).detach().cpu())
     return Trajectory(torch.stack(ts), torch.stack(xs), torch.stack(x0s))
 
-# %% ../nbs/07_samplers.ipynb 86
+# %% ../nbs/07_samplers.ipynb 87
 def _clip_of(x:Tensor) -> Tensor:
     "The first sample of a batch as a clip: (b, c, h, w) -> (1, c, h, w); (b, f, c, h, w) -> (f, c, h, w)."
     x = x[0]
@@ -540,7 +543,7 @@ def trajectory_grid(traj:Trajectory, # decoded to pixels in [0, 1]
     steps = np.unique(np.linspace(0, n - 1, min(rows, n)).round().astype(int))
     return video_grid([torch.cat([_clip_of(traj.xt[s]), _clip_of(traj.x0[s])]) for s in steps], scale=scale)
 
-# %% ../nbs/07_samplers.ipynb 89
+# %% ../nbs/07_samplers.ipynb 90
 class DenoisingExplorer:
     "Widget: pick a sampler, steps, eta and guidance; slide over the steps to see x_t and x0_hat."
     def __init__(self, make_model_fn:Callable, # make_model_fn(scheduler, guidance_scale) -> model_fn for `sample`
@@ -593,7 +596,7 @@ class DenoisingExplorer:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/07_samplers.ipynb 96
+# %% ../nbs/07_samplers.ipynb 97
 def check_classifier_free_guidance(fn, # fn(uncond, cond, scale) -> the guided prediction
                                   ) -> bool:
     "Exercise check: uncond + scale (cond - uncond), with diffusers' scale (1: conditional, 0: unconditional)."

@@ -51,9 +51,7 @@ def pre_tokenize(text:str) -> list[str]:
 
 def word_counts(texts:Iterable[str]) -> Counter:
     "How often each (normalised) word occurs in `texts`."
-    counts = Counter()
-    for t in texts: counts.update(pre_tokenize(normalize(t)))
-    return counts
+    return Counter(w for t in texts for w in pre_tokenize(normalize(t)))
 
 # %% ../nbs/03_tokenizer.ipynb 20
 SPECIAL_TOKENS = ('<pad>', '<bos>', '<eos>', '<unk>')  # padding, begin and end of a prompt, unknown: ids 0, 1, 2, 3
@@ -120,11 +118,7 @@ def bpe_segment(word:str, # one normalised word
     while len(pieces) > 1:
         pair = min(zip(pieces, pieces[1:]), key=lambda p: ranks.get(p, len(ranks)))
         if pair not in ranks: break
-        out, i = [], 0
-        while i < len(pieces):
-            if i + 1 < len(pieces) and (pieces[i], pieces[i + 1]) == pair: out.append(pieces[i] + pieces[i + 1]); i += 2
-            else: out.append(pieces[i]); i += 1
-        pieces = out
+        merge_pair(pieces, pair, pair[0] + pair[1])  # training's left-to-right merge, here on strings
     return pieces
 
 # %% ../nbs/03_tokenizer.ipynb 35
@@ -162,34 +156,6 @@ class PromptTokenizer:
     @property
     def special_ids(self) -> set: return {self.token_to_id(t) for t in (self.pad_token, self.bos_token, self.eos_token, self.unk_token) if t is not None}
 
-    def encode(self, prompts:str|Sequence[str], # one prompt or a list; '' is the unconditional prompt
-               max_length:int|None=None, # pad (and truncate) to this length; None: pad to the longest prompt
-              ) -> TokenBatch:
-        "Encode prompts as `<bos> tokens <eos>`, right-padded: ids, attention mask and the unknown words of each prompt."
-        if isinstance(prompts, str): prompts = [prompts]
-        if not isinstance(prompts, (list, tuple)):
-            raise TypeError(f'prompts must be a string or a list of strings, got {type(prompts).__name__}')
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
-            raise ValueError(f'max_length must be an int >= 2 (room for <bos> and <eos>) or None, got {max_length!r}')
-        rows, unknown = [], []
-        for i, p in enumerate(prompts):
-            if not isinstance(p, str):
-                raise TypeError(f"prompt {i} is {type(p).__name__} ({p!r}); prompts must be strings (use '' for the unconditional prompt)")
-            ids, unk = self._content(p)
-            ids = [self.bos_token_id] + ids + [self.eos_token_id]
-            if max_length is not None and len(ids) > max_length:
-                warnings.warn(f'prompt {i} has {len(ids)} tokens with <bos> and <eos>, more than max_length={max_length}: '
-                              f'truncated to {max_length} (<bos>, the first {max_length - 2} tokens, <eos>)')
-                ids = ids[:max_length - 1] + [self.eos_token_id]
-            rows.append(ids); unknown.append(unk)
-        length = max_length if max_length is not None else max((len(r) for r in rows), default=0)
-        input_ids = torch.full((len(rows), length), self.pad_token_id, dtype=torch.long)  # (b, l)
-        attention_mask = torch.zeros((len(rows), length), dtype=torch.long)  # (b, l)
-        for i, r in enumerate(rows):
-            input_ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-            attention_mask[i, :len(r)] = 1
-        return TokenBatch(input_ids, attention_mask, unknown)
-
     def tokens(self, ids) -> list[str]:
         "The token strings of a sequence of ids."
         return [self.id_to_token(int(i)) for i in ids]
@@ -210,6 +176,37 @@ class PromptTokenizer:
         return ' '.join(self.id_to_token(i) for i in ids if i not in special)
 
 # %% ../nbs/03_tokenizer.ipynb 38
+def _encode(self, prompts:str|Sequence[str], # one prompt or a list; '' is the unconditional prompt
+           max_length:int|None=None, # pad (and truncate) to this length; None: pad to the longest prompt
+          ) -> TokenBatch:
+    "Encode prompts as `<bos> tokens <eos>`, right-padded: ids, attention mask and the unknown words of each prompt."
+    if isinstance(prompts, str): prompts = [prompts]
+    if not isinstance(prompts, (list, tuple)):
+        raise TypeError(f'prompts must be a string or a list of strings, got {type(prompts).__name__}')
+    if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
+        raise ValueError(f'max_length must be an int >= 2 (room for <bos> and <eos>) or None, got {max_length!r}')
+    rows, unknown = [], []
+    for i, p in enumerate(prompts):
+        if not isinstance(p, str):
+            raise TypeError(f"prompt {i} is {type(p).__name__} ({p!r}); prompts must be strings (use '' for the unconditional prompt)")
+        ids, unk = self._content(p)
+        ids = [self.bos_token_id] + ids + [self.eos_token_id]
+        if max_length is not None and len(ids) > max_length:
+            warnings.warn(f'prompt {i} has {len(ids)} tokens with <bos> and <eos>, more than max_length={max_length}: '
+                          f'truncated to {max_length} (<bos>, the first {max_length - 2} tokens, <eos>)')
+            ids = ids[:max_length - 1] + [self.eos_token_id]
+        rows.append(ids); unknown.append(unk)
+    length = max_length if max_length is not None else max((len(r) for r in rows), default=0)
+    input_ids = torch.full((len(rows), length), self.pad_token_id, dtype=torch.long)  # (b, l)
+    attention_mask = torch.zeros((len(rows), length), dtype=torch.long)  # (b, l)
+    for i, r in enumerate(rows):
+        input_ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        attention_mask[i, :len(r)] = 1
+    return TokenBatch(input_ids, attention_mask, unknown)
+
+PromptTokenizer.encode = _encode
+
+# %% ../nbs/03_tokenizer.ipynb 40
 class BPETokenizer(PromptTokenizer):
     "Byte-pair-encoding tokenizer, trained from scratch, readable by tokenizers; `word_level=True` closes the vocabulary."
     def __init__(self, vocab:dict, # token -> id: specials, alphabet, merged symbols; ids 0..n-1
@@ -245,13 +242,6 @@ class BPETokenizer(PromptTokenizer):
     def token_to_id(self, token:str) -> int|None: return self.vocab.get(token)
     def id_to_token(self, i:int) -> str: return self._tokens[i]
 
-    def with_merges(self, n:int) -> BPETokenizer:
-        "The tokenizer after only its first `n` merges (ids unchanged): BPE partway through training."
-        if not 0 <= n <= len(self.merges): raise ValueError(f'n must be between 0 and {len(self.merges)}, got {n}')
-        n_base = self.vocab_size - len({a + b for a, b in self.merges})  # specials and alphabet
-        n_kept = n_base + len({a + b for a, b in self.merges[:n]})  # merged symbols have ids in creation order
-        return BPETokenizer({t: i for t, i in self.vocab.items() if i < n_kept}, self.merges[:n], self.word_level)
-
     def segment(self, word:str) -> list[str]:
         "The BPE pieces of one normalised word (what open-vocabulary mode encodes)."
         return bpe_segment(word, self._ranks)
@@ -273,7 +263,18 @@ class BPETokenizer(PromptTokenizer):
                 if unk: unknown.append(word)
         return ids, unknown
 
-# %% ../nbs/03_tokenizer.ipynb 53
+# %% ../nbs/03_tokenizer.ipynb 51
+def _with_merges(self, n:int, # how many of the merges to keep, 0..len(merges)
+                ) -> BPETokenizer:
+    "The tokenizer after only its first `n` merges (ids unchanged): BPE partway through training."
+    if not 0 <= n <= len(self.merges): raise ValueError(f'n must be between 0 and {len(self.merges)}, got {n}')
+    n_base = self.vocab_size - len({a + b for a, b in self.merges})  # specials and alphabet
+    n_kept = n_base + len({a + b for a, b in self.merges[:n]})  # merged symbols have ids in creation order
+    return BPETokenizer({t: i for t, i in self.vocab.items() if i < n_kept}, self.merges[:n], self.word_level)
+
+BPETokenizer.with_merges = _with_merges
+
+# %% ../nbs/03_tokenizer.ipynb 57
 TOKENIZER_FILE = 'tokenizer.json'  # the file name tokenizers and transformers look for in a folder
 NORMALIZER = {'type': 'Sequence', 'normalizers': [{'type': 'Lowercase'},
               {'type': 'Replace', 'pattern': {'Regex': PUNCTUATION}, 'content': ' '}]}  # `normalize` in tokenizers' JSON
@@ -326,7 +327,7 @@ def _load(cls, path:str|Path, # a folder with `tokenizer.json`, or the file
 
 BPETokenizer.to_json, BPETokenizer.save, BPETokenizer.load = _to_json, _save, _load
 
-# %% ../nbs/03_tokenizer.ipynb 56
+# %% ../nbs/03_tokenizer.ipynb 60
 class HFTokenizer(PromptTokenizer):
     "Wrap a `tokenizers.Tokenizer` or a transformers fast tokenizer behind vidlab's `encode`/`decode` interface."
     def __init__(self, tokenizer, # a tokenizers.Tokenizer, or a transformers tokenizer with `backend_tokenizer`
@@ -370,7 +371,7 @@ class HFTokenizer(PromptTokenizer):
     def _decode(self, ids:list, skip_special_tokens:bool) -> str:  # the wrapped tokenizer's own decoder
         return self.tok.decode(ids, skip_special_tokens=skip_special_tokens)
 
-# %% ../nbs/03_tokenizer.ipynb 62
+# %% ../nbs/03_tokenizer.ipynb 66
 CAPTION_VOCAB_LIMIT = 1000  # an upper bound only: training stops when every caption word is one token
 
 def caption_tokenizer() -> BPETokenizer:
@@ -382,7 +383,7 @@ def caption_tokenizer() -> BPETokenizer:
     if split: raise RuntimeError(f'caption words {split} are not single tokens: raise CAPTION_VOCAB_LIMIT')
     return tok
 
-# %% ../nbs/03_tokenizer.ipynb 65
+# %% ../nbs/03_tokenizer.ipynb 69
 TOKEN_COLOURS = ('#fde2e4', '#e2ece9', '#dfe7fd', '#fff1c1', '#e8dff5', '#d7f2f7', '#fbe4d3', '#e4f5d4')  # pastel boxes, by id
 UNK_BORDER = '#d62728'  # border of <unk> boxes
 
@@ -422,7 +423,7 @@ def segmentation_html(tokenizer:BPETokenizer, # a BPE tokenizer (its merges cut 
     ids = [tokenizer.vocab.get(t, tokenizer.unk_token_id) for t in tokens]
     return token_html(tokens, ids, tokenizer.unk_token_id, starts) + f'<small>{len(tokens)} tokens</small>'
 
-# %% ../nbs/03_tokenizer.ipynb 67
+# %% ../nbs/03_tokenizer.ipynb 71
 def prompt_widget(tokenizer:PromptTokenizer, # any vidlab tokenizer
                   prompt:str='A small RED circle, moving left!', # initial text
                  ):
@@ -448,7 +449,7 @@ def merges_widget(tokenizer:BPETokenizer, # a BPE tokenizer with its merges
     slider.observe(show, names='value'); show()
     return W.VBox([slider, out])
 
-# %% ../nbs/03_tokenizer.ipynb 77
+# %% ../nbs/03_tokenizer.ipynb 81
 _MERGE_CASES = [  # (word counts, expected pair, expected segmentation after the merge), each with one clear winner
     (dict(hug=10, pug=5, pun=12, bun=4, hugs=5), ('u', 'g'),
      dict(hug=['h', 'ug'], pug=['p', 'ug'], pun=['p', 'u', 'n'], bun=['b', 'u', 'n'], hugs=['h', 'ug', 's'])),

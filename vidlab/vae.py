@@ -13,7 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange
-from .core import get_device, make_generator, atomic_write, save_safetensors, load_safetensors, report, try_answer, answer_agrees
+from .core import (get_device, make_generator, atomic_write, save_safetensors, load_safetensors, check_tensors,
+                         report, try_answer, answer_agrees)
 from .training import warmup_cosine
 from .data import ShapesWorld
 
@@ -499,15 +500,7 @@ def load_vae(directory:str|Path, # a folder written by `save_vae`, or a text-to-
         tensors = {k[n:]: v for k, v in tensors.items() if k.startswith(MODEL_PART + '.')}
     elif meta.get('format') != VAE_FORMAT: raise ValueError(f'{d / WEIGHTS_FILE} is not a vidlab VAE checkpoint (metadata {meta})')
     vae = build_vae(VAEConfig.from_dict(cfg))
-    expected = vae.state_dict()
-    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
-    shapes = [f'{k}: {tuple(tensors[k].shape)} in the file, {tuple(v.shape)} for the config'
-              for k, v in expected.items() if k in tensors and tensors[k].shape != v.shape]
-    if missing or unexpected or shapes:
-        raise ValueError(f'{d / WEIGHTS_FILE} does not match {d / CONFIG_FILE}: ' + '; '.join(
-            ([f'missing {missing[:3]}' + (f' and {len(missing) - 3} more' if len(missing) > 3 else '')] if missing else []) +
-            ([f'unexpected {unexpected[:3]}' + (f' and {len(unexpected) - 3} more' if len(unexpected) > 3 else '')] if unexpected else []) +
-            [f'shape of {s}' for s in shapes[:3]]))
+    check_tensors(tensors, vae.state_dict(), f'{d / WEIGHTS_FILE} (with {d / CONFIG_FILE})')  # names, shapes, dtypes
     vae.load_state_dict(tensors)
     return vae.to(get_device(device)).eval()
 
