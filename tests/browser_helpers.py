@@ -142,7 +142,9 @@ def shutdown_kernels(base: str, token: str):
 def static_server(root: Path):
     "Serve `root` over http on a free localhost port, quietly; yields the base URL."
     handler = partial(type('Quiet', (SimpleHTTPRequestHandler,), {'log_message': lambda *a: None}), directory=str(root))
-    httpd = ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    quiet_server = type('QuietServer', (ThreadingHTTPServer,), {  # a browser that drops a connection is not an error
+        'handle_error': lambda self, request, address: None})
+    httpd = quiet_server(('127.0.0.1', 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try: yield f'http://127.0.0.1:{httpd.server_address[1]}'

@@ -182,7 +182,7 @@ def test_lab_pipeline_lesson_opens_with_its_pictures(lab_page, lab):
     heading = lab_page.locator('.jp-MarkdownOutput h2', has_text='Watching it denoise')
     heading.scroll_into_view_if_needed()
     expect()(heading).to_be_visible()
-    src = lesson_cell(NBS / '10_pipeline.ipynb', r'DenoisingDemo\(')
+    src = lesson_cell(NBS / '10_pipeline.ipynb', r'(?m)^demo = DenoisingDemo\(')
     cell = lab_page.locator('.jp-CodeCell').filter(has=lab_page.locator('.jp-InputArea', has_text=src.strip().splitlines()[0]))
     expect()(cell).to_have_count(1)
     cell.scroll_into_view_if_needed()
@@ -200,7 +200,7 @@ def test_lab_pipeline_lesson_opens_with_its_pictures(lab_page, lab):
 def test_lab_denoising_demo_generate_and_step(lab_page, lab):
     "The pipeline lesson's demo in a kernel: generate, then the step slider, each change the picture."
     _, _, root = lab
-    show = lesson_cell(NBS / '10_pipeline.ipynb', r'DenoisingDemo\(')  # the lesson's own cell that shows the demo
+    show = lesson_cell(NBS / '10_pipeline.ipynb', r'(?m)^demo = DenoisingDemo\(')  # the lesson's own cell that shows the demo
     bh.write_notebook(root / '_10_pipeline_demo.ipynb', [
         "from vidlab.pipeline import *\npipe = TextToVideoPipeline.from_pretrained(device='cpu')", show])
     open_notebook(lab_page, lab, '_10_pipeline_demo.ipynb')
