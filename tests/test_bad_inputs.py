@@ -363,13 +363,13 @@ def test_train_resume_failure_says_why(capsys, tmp_path, tiny, damage, reason):
 
 def test_train_other_preset_in_folder(capsys, tmp_path, tiny):
     d = _copy_run(tiny, tmp_path)
-    assert_error(capsys, tmp_path, ['train', '--preset', 'default', '--out', d], "holds a run of preset 'tiny' with seed 0")
+    assert_error(capsys, tmp_path, ['train', '--preset', 'default', '--out', d], "holds a run with preset 'tiny', not preset 'default'")
 
 
 def test_train_other_seed_on_resume(capsys, tmp_path, tiny):
     "`--seed` on resume was silently ignored while train_log.json recorded the new seed."
     d = _copy_run(tiny, tmp_path)
-    assert_error(capsys, tmp_path, ['train', '--preset', 'tiny', '--out', d, '--seed', '5'], 'not preset')
+    assert_error(capsys, tmp_path, ['train', '--preset', 'tiny', '--out', d, '--seed', '5'], 'holds a run with seed 0, not seed 5')
     log = json.loads((d / 'train_log.json').read_text())
     assert log['seed'] == 0
 

@@ -34,7 +34,7 @@ def test_finetune_lora_then_generate(tmp_path, tiny):
     r = run('finetune', '--data', str(clips), '--out', str(tmp_path / 'ft'), '--lora', '2', '--steps', '2', '--model', str(base))
     assert r.returncode == 0 and adapter.exists(), r.stderr
     r = run('finetune', '--data', str(clips), '--out', str(tmp_path / 'ft'), '--lora', '2', '--steps', '3', '--model', str(base))
-    assert r.returncode == 2 and 'other settings' in r.stderr and r.stderr.count('\n') == 1
+    assert r.returncode == 2 and 'holds a run with' in r.stderr and r.stderr.count('\n') == 1
 
 
 def test_finetune_full_writes_a_model(tmp_path, tiny):

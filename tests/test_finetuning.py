@@ -148,7 +148,7 @@ def test_finetune_lora_adapter_roundtrip(tmp_path, base_dir, data):
     again = finetune(data, tmp_path / 'run', FAST, base=base_dir, progress=False)
     after, meta2 = load_safetensors(path)
     assert again.finetune_log['steps'] == 3 and meta2 == meta and all(torch.equal(after[k], v) for k, v in before.items())
-    with pytest.raises(ValueError, match='other settings'):
+    with pytest.raises(ValueError, match='holds a run with'):
         finetune(data, tmp_path / 'run', replace(FAST, steps=4), base=base_dir, progress=False)
 
 

@@ -19,7 +19,7 @@ from .text_encoder import TextEncoder
 from .vae import vae_loss, VAETrainConfig
 from .training import Learner, ProgressBar, LRSchedule, GradClip, NaNGuard, CondDropout, Checkpoint
 from .pipeline import TextToVideo, TextToVideoPipeline, default_model_dir
-from .recipe import latent_cache, latent_batches, denoising_loss
+from .recipe import latent_cache, latent_batches, denoising_loss, record_run
 
 # %% auto 0
 __all__ = ['VAE_HEAD', 'LORA_TARGETS', 'ADAPTER_FORMAT', 'ADAPTER_FILE', 'FIGURES_FILE', 'write_concept_folder', 'read_folder',
@@ -389,16 +389,6 @@ def unload_adapter(pipe:TextToVideoPipeline|TextToVideo) -> TextToVideoPipeline|
 # %% ../nbs/18_finetuning.ipynb 37
 ADAPTER_FILE = 'adapter.safetensors'  # what `finetune` writes with LoRA (a full fine-tune writes a model folder)
 
-def _check_run(out:Path, run:dict, resume:bool) -> None:
-    "Record the run's settings in out/finetune_run.json; resuming a folder of other settings is a clear error."
-    path = out / 'finetune_run.json'
-    if resume and path.exists():
-        old = json.loads(path.read_text())
-        if old != run: raise ValueError(f'{out} holds a fine-tuning run with other settings ({old}): resume with those, '
-                                        f'or choose another output folder')
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: f.write(json.dumps(run).encode()))
-
 def finetune(data:str|Path, # a VideoFolder of your clips (see `read_folder`)
              out_dir:str|Path|None=None, # where checkpoints and the result go (resumed from)
              cfg:FinetuneConfig|None=None, # the recipe (default: LoRA rank 4)
@@ -414,7 +404,7 @@ def finetune(data:str|Path, # a VideoFolder of your clips (see `read_folder`)
     c = m.config
     videos, caps = read_folder(data, c.num_frames, c.height, c.width, max_words=c.max_length - 2)  # every check before work
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None: _check_run(out, dict(data=str(Path(data).resolve()), seed=seed, base=str(base), cfg=asdict(cfg)), resume)
+    if out is not None: record_run(out, dict(data=str(Path(data).resolve()), seed=seed, base=str(base), cfg=asdict(cfg)), resume, 'finetune_run.json')
     ckpt = lambda name: out / name if out is not None else None
     if not resume and out is not None:
         for name in ('vae_checkpoint.safetensors', 'checkpoint.safetensors'): ckpt(name).unlink(missing_ok=True)

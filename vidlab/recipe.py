@@ -20,7 +20,7 @@ from .pipeline import TextToVideo, TextToVideoConfig, TINY
 
 # %% auto 0
 __all__ = ['BUCKETS', 'PRESETS', 'BucketSampler', 'bucketed', 'TrainConfig', 'BucketWorld', 'latent_cache', 'cache_sizes',
-           'denoising_loss', 'latent_batches', 'fidelity_eval', 'train_text_to_video', 'fidelity_curve',
+           'denoising_loss', 'latent_batches', 'fidelity_eval', 'record_run', 'train_text_to_video', 'fidelity_curve',
            'plot_fidelity_curve', 'check_bucket_batch_size', 'check_cache_sizes']
 
 # %% ../nbs/11_recipe.ipynb 6
@@ -195,13 +195,20 @@ def _same_everywhere(module:nn.Module) -> nn.Module:
         for t in module.state_dict().values(): dist.broadcast(t, 0)
     return module
 
-def _check_run(out:Path, preset:str, seed:int, resume:bool) -> None:
-    "Record the run in out/run.json; resuming a folder of another preset or seed is a clear error."
-    run, path = dict(preset=preset, seed=seed), out / 'run.json'
+def record_run(out:Path, # the run's folder
+               run:dict, # the settings a resumed run must share (JSON-serialisable)
+               resume:bool, # resuming: a folder recorded with other settings is an error
+               name:str='run.json', # the record's file name inside `out`
+              ) -> None:
+    "Record a run's settings in out/name; resuming a folder recorded with other settings is a clear error."
+    path = out / name
     if resume and path.exists():
         old = json.loads(path.read_text())
-        if old != run: raise ValueError(f'{out} holds a run of preset {old["preset"]!r} with seed {old["seed"]}, not preset '
-                                        f'{preset!r} with seed {seed}: resume it with those, or start over (restart)')
+        differ = [k for k in sorted(set(old) | set(run)) if old.get(k) != run.get(k)]
+        if differ:
+            was = ', '.join(f'{k} {old.get(k)!r}' for k in differ)
+            now = ', '.join(f'{k} {run.get(k)!r}' for k in differ)
+            raise ValueError(f'{out} holds a run with {was}, not {now}: resume it with those, or start over (restart)')
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(json.dumps(run).encode()))
 
@@ -209,7 +216,7 @@ def _check_run(out:Path, preset:str, seed:int, resume:bool) -> None:
 def _train_base(preset:str, out:Path|None, seed:int, resume:bool, progress:bool, device) -> TextToVideo:
     "Phase 1 of a progressive recipe: the base preset's model, read back when its folder holds a finished run."
     if out is not None and resume and (out / 'train_log.json').exists():  # train_log.json is written last
-        _check_run(out, preset, seed, resume)
+        record_run(out, dict(preset=preset, seed=seed), resume)
         model = TextToVideo.from_pretrained(out, device=device)
         model.train_log = json.loads((out / 'train_log.json').read_text())
         return model
@@ -228,7 +235,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     device, t0 = get_device(device), time.perf_counter()
     rank, processes = _join_processes(device)  # under torchrun: this process and how many share the work
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None and rank == 0: _check_run(out, preset, seed, resume)
+    if out is not None and rank == 0: record_run(out, dict(preset=preset, seed=seed), resume)
     model = TextToVideo(config, seed=seed).to(device)
     buckets, base_log = config.buckets, None
     if recipe.base is not None:  # phase 1: the base preset, trained (or resumed, or read back once done) in out_dir/base
