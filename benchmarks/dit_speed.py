@@ -14,7 +14,7 @@ import argparse, math, time
 import torch
 from vidlab.core import get_device
 from vidlab.dit import DiTConfig, VideoDiT, forward_flops, time_forward, patch_grid, _dummy_inputs
-from vidlab.training import matmul_peak_flops
+from vidlab.efficiency import matmul_peak_flops
 
 CONFIGS = [  # (name, latent (f, h, w), config)
     ('default factorized', (4, 8, 8), DiTConfig()),

@@ -4,7 +4,7 @@
     python benchmarks/efficiency.py --parts caching steps --n 100     # some parts; the others' rows are kept
     python benchmarks/efficiency.py --table                           # print the table of the results file only
 
-Fidelity is `pipeline.evaluate_pipeline` (--n videos per split, seen and held-out prompts); speed is the median seconds of
+Fidelity is `evaluation.evaluate_pipeline` (--n videos per split, seen and held-out prompts); speed is the median seconds of
 one video (one prompt, 25 steps, guidance), each part's pipelines timed round-robin with the baseline in the same run,
 so the speed-ups are ratios under the same load. `benchmarks/busy.py` adds the busy-machine row.
 """
@@ -29,7 +29,8 @@ p.add_argument('--worker', nargs=3, metavar=('N', 'BATCH', 'START'), help=argpar
 a = p.parse_args()
 
 import vidlab  # before torch's thread pool starts: the wait policy (see vidlab/__init__.py)
-from vidlab.pipeline import TextToVideoPipeline, evaluate_pipeline
+from vidlab.evaluation import evaluate_pipeline
+from vidlab.pipeline import TextToVideoPipeline
 from vidlab import efficiency as E
 
 torch.set_num_threads(a.threads)

@@ -8,7 +8,8 @@ generated videos' mean frame-to-frame change against real clips; with --buckets,
 """
 import argparse, time, warnings
 import torch
-from vidlab.pipeline import TextToVideoPipeline, evaluate_pipeline
+from vidlab.evaluation import evaluate_pipeline
+from vidlab.pipeline import TextToVideoPipeline
 from vidlab.recipe import BUCKETS
 
 p = argparse.ArgumentParser()

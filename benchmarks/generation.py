@@ -6,7 +6,8 @@ and our sampling loop against the same model driven by diffusers' scheduler; bat
 import argparse, time, statistics
 import torch
 from vidlab.pipeline import TextToVideoPipeline
-from vidlab.training import matmul_peak_flops, count_flops
+from vidlab.dit import count_flops
+from vidlab.efficiency import matmul_peak_flops
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=2)

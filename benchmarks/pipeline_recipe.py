@@ -18,7 +18,8 @@ loaded machine.
 import argparse, json, time
 from dataclasses import replace
 import numpy as np, torch
-from vidlab.pipeline import TextToVideo, TextToVideoConfig, TextToVideoPipeline, evaluate_pipeline, default_model_dir
+from vidlab.evaluation import evaluate_pipeline
+from vidlab.pipeline import TextToVideo, TextToVideoConfig, TextToVideoPipeline, default_model_dir
 from vidlab.recipe import latent_cache, latent_batches, denoising_loss, PRESETS, BucketSampler
 from vidlab.training import Learner, LRSchedule, GradClip, EMA, NaNGuard, CondDropout
 

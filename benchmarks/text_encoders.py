@@ -1,6 +1,6 @@
 """Text towers in the text slot, all else equal (lesson 16): our encoder vs transformers' CLIPTextModel (and T5EncoderModel),
 each built from the same small sizes at random initialisation and frozen as in the recipe, each model trained by
-`train_text_to_video` on the same preset, seed, steps and VAE, then judged by `pipeline.evaluate_pipeline`.
+`train_text_to_video` on the same preset, seed, steps and VAE, then judged by `evaluation.evaluate_pipeline`.
 
     python benchmarks/text_encoders.py [--kinds vidlab,clip,t5] [--preset default] [--steps N] [--n 200] [--threads 1]
                                        [--vae vidlab/assets/default | --vae train] [--json vidlab/assets/text_encoders.json]

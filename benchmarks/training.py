@@ -11,7 +11,9 @@ Prints one JSON line per measurement.
 import argparse, json, time
 import numpy as np
 import torch
-from vidlab.training import Learner, matmul_peak_flops, step_flops, count_flops
+from vidlab.training import Learner
+from vidlab.dit import count_flops
+from vidlab.efficiency import matmul_peak_flops, step_flops
 from vidlab.pipeline import TextToVideo, TextToVideoConfig
 from vidlab.recipe import PRESETS, BUCKETS, BucketSampler, latent_cache, latent_batches, denoising_loss
 

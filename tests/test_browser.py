@@ -358,11 +358,11 @@ def test_site_every_page_loads_clean(page, site, served):
 
 
 def test_site_static_scrubber(page, site, served):
-    "10_pipeline.html: moving the scrubber's slider changes the frame it shows, with no kernel behind the page."
-    page.goto(f'{served}/10_pipeline.html', wait_until='load')  # a static page: after load, all of it is there
-    rng = page.locator('input.vidlab-scrubber[type="range"]').first
+    "20_pages.html: moving the denoising scrubber's slider changes the frame it shows, with no kernel behind the page."
+    page.goto(f'{served}/20_pages.html', wait_until='load')  # a static page: after load, all of it is there
+    rng = page.locator('input.vidlab-scrubber[type="range"]').last  # the lesson's last scrubber: the denoising demo's
     assert rng.count() == 1 and page.locator('img.vidlab-scrubber-frame').count() > 0, \
-        '10_pipeline.html has no static scrubber (input.vidlab-scrubber of type range and img.vidlab-scrubber-frame)'
+        '20_pages.html has no static scrubber (input.vidlab-scrubber of type range and img.vidlab-scrubber-frame)'
     container = rng.locator('xpath=ancestor::*[.//img[contains(@class, "vidlab-scrubber-frame")]][1]')
     frame = container.locator('img.vidlab-scrubber-frame').first  # the frame beside this slider
     expect()(rng).to_be_visible()

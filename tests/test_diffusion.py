@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 from vidlab.diffusion import (BETA_SCHEDULES, PREDICTION_TYPES, TIMESTEP_SPACINGS, alpha_bars, convert_prediction,
                               cosine_alpha_bar, forward_noise, from_x0_eps, make_betas, randn, shift_sigmas, snr,
-                              spaced_timesteps, to_x0_eps)
+                              spaced_timesteps, to_x0_eps, FlowSchedule, VPSchedule)
 
 diffusers = pytest.importorskip('diffusers')
 from diffusers import DDPMScheduler as HFDDPM
@@ -96,3 +96,26 @@ def test_shift_and_seeded_noise():
     a = randn((2, 3), torch.Generator().manual_seed(3))
     assert torch.equal(a, randn_tensor((2, 3), generator=torch.Generator().manual_seed(3)))
     assert not torch.equal(a, randn((2, 3), torch.Generator().manual_seed(4)))
+
+
+@settings(**SETTINGS)
+@given(seed=st.integers(0, 2**31 - 1), schedule=st.sampled_from(BETA_SCHEDULES), shift=st.floats(1.0, 6.0),
+       n=st.integers(1, 60))
+def test_scheduler_objects_match_diffusers(seed, schedule, shift, n):
+    "VPSchedule and FlowSchedule on their own (no step): diffusers' forward process, timesteps and config."
+    from diffusers import FlowMatchEulerDiscreteScheduler as HFFlow
+    g = torch.Generator().manual_seed(seed)
+    x0, eps = torch.randn(3, 4, generator=g), torch.randn(3, 4, generator=g)
+    vp, hf = VPSchedule(beta_schedule=schedule), HFDDPM(beta_schedule=schedule)
+    t = vp.sample_timesteps(3, g)
+    torch.testing.assert_close(vp.add_noise(x0, eps, t), hf.add_noise(x0, eps, t), rtol=0, atol=1e-5)
+    assert VPSchedule.from_config(hf.config).config == vp.config
+    vp.set_timesteps(n)
+    hf.set_timesteps(n)
+    assert torch.equal(vp.timesteps, hf.timesteps)
+    fs, hff = FlowSchedule(shift=shift), HFFlow(shift=shift)
+    fs.set_timesteps(n)
+    hff.set_timesteps(n)
+    assert torch.equal(fs.timesteps, hff.timesteps) and torch.equal(fs.sigmas, hff.sigmas)
+    ts = fs.timesteps[torch.randint(n, (3,), generator=g)]
+    torch.testing.assert_close(fs.scale_noise(x0, ts, eps), hff.scale_noise(x0, ts, eps))

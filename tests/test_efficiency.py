@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 from vidlab import efficiency as E
-from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY, evaluate_pipeline
+from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY
+from vidlab.evaluation import evaluate_pipeline
 
 PROMPT = 'a small red circle moving left'
 
@@ -147,8 +148,8 @@ def test_text_encoder_runs_once_per_video(tiny):
 
 def test_encoding_cost_and_psnr():
     v = np.random.default_rng(0).random((4, 8, 8, 3)).astype(np.float32)
-    assert E.psnr(v, v) == math.inf
-    assert E.psnr(np.zeros(3), np.full(3, 0.1)) == pytest.approx(20.0)
+    assert E.clip_psnr(v, v) == pytest.approx(100.0)
+    assert E.clip_psnr(np.zeros(3), np.full(3, 0.1)) == pytest.approx(20.0)
     gif, mp4 = E.encoding_cost(v, 'gif', scale=2), E.encoding_cost(v, 'h264', 20, scale=2)
     assert gif['bytes_per_second'] > 0 and mp4['bytes_per_second'] > 0 and mp4['psnr'] > 10
     for args, msg in [(('vp9',), "'h264' or 'gif'"), (('h264', None), 'qp from 0 to 51'), (('h264', 60), 'qp from 0 to 51')]:
@@ -202,3 +203,15 @@ def test_pipeline_call_takes_cache(tiny):
     b = tiny([PROMPT], seed=2, num_inference_steps=4, cache=1e9).frames
     assert len(b) == 1 and b[0].shape == a.shape
     with pytest.raises(ValueError, match='threshold'): tiny(PROMPT, cache=-1)
+
+
+def test_step_flops_exact_and_peaks_measured():
+    from vidlab.training import Learner
+    mlp = nn.Sequential(nn.Linear(1, 32), nn.GELU(), nn.Linear(32, 32), nn.GELU(), nn.Linear(32, 1))
+    learn = Learner(mlp, lambda m, b: m(b['x']).pow(2).mean(), lambda g: dict(x=torch.rand(64, 1, generator=g)), seed=0)
+    state = learn.generator.get_state()
+    fwd = 2 * 64 * (1 * 32 + 32 * 32 + 32 * 1)
+    assert E.step_flops(learn) == 3 * fwd - 2 * 64 * 32  # backward = 2x forward, less layer 1's unneeded input gradient
+    assert learn.step == 0 and torch.equal(learn.generator.get_state(), state)  # the learner is left as it was
+    assert all(p.grad is None for p in mlp.parameters())
+    assert E.matmul_peak_flops(n=128, repeats=2) > 0 and E.matmul_share_at(64, 32, 32, repeats=2) > 0

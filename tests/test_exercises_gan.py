@@ -11,6 +11,7 @@ def ref_mismatch(captions): return captions[1:] + captions[:1]
 def test_hinge_d(capsys):
     assert check_hinge_d(ref_hinge_d)
     assert not check_hinge_d(lambda r, f: F.relu(1 - r).mean() + F.relu(1 - f).mean())  # wrong sign on the fakes
+    assert 'relu(1 + fake)' in capsys.readouterr().out  # the hint names the mistake
     assert not check_hinge_d(lambda r, f: (_ for _ in ()).throw(NotImplementedError()))
     assert 'Not yet' in capsys.readouterr().out
 

@@ -1,4 +1,5 @@
 "Fine-tuning (lesson 18) on tiny models: the opt-in concept, new words, LoRA, adapters, the recipe, resume, bad folders."
+import json
 from dataclasses import replace
 import numpy as np
 import pytest
@@ -6,11 +7,11 @@ import torch
 from torch import nn
 from vidlab.data import ShapesWorld, parse_caption, VOCAB, EXTRA_COLOURS
 from vidlab.evaluation import prompt_fidelity, degrade, describe_batch
-from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY
+from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY, default_model_dir
 from vidlab.finetuning import (write_concept_folder, read_folder, new_words, extend_vocabulary, LoRALinear, add_lora,
                                remove_lora, lora_layers, load_adapter, merge_adapter, unload_adapter,
-                               FinetuneConfig, finetune, lora_equivalence, load_figures, figures_table, figures_image,
-                               concept_prompts, finetune_fidelity, ADAPTER_FILE, LORA_TARGETS)
+                               FinetuneConfig, finetune, lora_equivalence, concept_prompts, finetune_fidelity, ADAPTER_FILE,
+                               LORA_TARGETS)
 
 torch.set_num_threads(1)
 FAST = FinetuneConfig(rank=2, steps=3, vae_steps=2, n_replay=16, batch_size=8, vae_batch=4, checkpoint_every=2)
@@ -181,12 +182,11 @@ def test_fidelity_measure(base_dir):
 
 
 def test_shipped_figures_meet_the_targets():
-    res = load_figures()
+    "The figures lesson 18 shows, as benchmarks/finetune.py wrote them (the lesson draws their table and picture)."
+    res = json.loads((default_model_dir().parent / 'finetune.json').read_text())
     base_old = res['base']['old']
     lora = [r for r in res['table'] if r['method'].startswith('lora')]
     assert lora and res['curve'] and res['peft'].get('max_abs_diff', 0) < 1e-6
     best = max(lora, key=lambda r: (r['new'], r['old']))
     assert best['new'] >= 0.9 and best['old'] >= 0.95 * base_old  # the targets
     assert all(r['bytes'] <= 0.1 * res['base_bytes'] for r in lora)
-    assert figures_table(res).count('\n') == len(res['table']) + 2
-    assert figures_image(res).shape[2] == 3

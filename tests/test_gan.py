@@ -4,7 +4,7 @@ import pytest
 import torch
 from vidlab.core import make_generator
 from vidlab.gan import (GANConfig, TextToVideoGAN, TextFeatures, shipped_text_encoder, GANLearner, gan_batches, train_gan,
-                        load_gan, save_gan, GANPipeline, default_gan_dir, swap_codes, discriminator_scores, motion_spread,
+                        load_gan, save_gan, GANPipeline, default_gan_dir, motion_spread, train_gan_cli,
                         d_loss_fn, g_loss_fn, mode_seeking, d_features, attr_loss)
 from vidlab.training import NaNGuard, TrainingDiverged
 
@@ -58,8 +58,14 @@ def test_resume_is_exact(tmp_path):
     for a, b in zip(straight.generator.parameters(), resumed.generator.parameters()): torch.testing.assert_close(a, b)
 
 
-def test_load_errors(tmp_path):
+def test_load_errors(tmp_path, text):
     with pytest.raises(FileNotFoundError, match='config.json'): load_gan(tmp_path)
+    save_gan(TextToVideoGAN(GANConfig(**TINY), text, seed=0), tmp_path)
+    cfg = json.loads((tmp_path / 'config.json').read_text())
+    cfg['gan']['g_width'] = 16  # the config no longer describes the weights
+    (tmp_path / 'config.json').write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match='wrong shapes'): load_gan(tmp_path)
+    with pytest.raises(ValueError, match='power of 2'): GANConfig(size=24)  # 3 doublings of 4x4 could never reach 24
     with pytest.raises(ValueError, match='allowed are'): GANConfig(motion='lstm')
     with pytest.raises(ValueError, match='>= 0'): GANConfig(aux=-1)
     with pytest.raises(ValueError, match='at least 2'): GANConfig(batch_size=1)
@@ -113,10 +119,20 @@ def test_shipped_gan_one_call_offline():
     assert spread['found'] == 1 and spread['start_std'] > 1  # not collapsed: the untuned GAN had 0.05 px (real clips: 7.3)
 
 
-def test_widgets_and_measures(text):
-    gan = TextToVideoGAN(GANConfig(**TINY), text, seed=0).eval()
-    grid = swap_codes(gan, ['a red circle', 'a blue square'])
-    assert grid.shape == (2, 2, 16, 3, 32, 32)
-    s = discriminator_scores(gan, ['a red circle moving up', 'a blue square moving left'])
-    assert all(math.isfinite(s[k][m]) for k in s for m in ('image', 'video'))
+def test_motion_spread_without_objects():
     assert math.isnan(motion_spread(torch.zeros(3, 16, 3, 32, 32))['start_std'])  # no object anywhere
+
+
+def test_sizes_other_than_32(text):
+    gan = TextToVideoGAN(GANConfig(**dict(TINY, size=16, frames=8)), text, seed=0)
+    assert gan.generate(['a red circle'], seed=0).shape == (1, 8, 3, 16, 16)
+
+
+def test_cli_records_its_command(tmp_path, capsys):
+    args = ['--out', str(tmp_path), '--steps', '1', '--set', *[f'{k}={v}' for k, v in TINY.items()], 'spectral_norm=false', 'r1=0.5']
+    train_gan_cli(args)
+    log = json.loads((tmp_path / 'train_log.json').read_text())
+    assert log['command'] == 'python -m vidlab.gan ' + ' '.join(args) and log['steps'] == 1
+    assert log['config']['spectral_norm'] is False and log['config']['r1'] == 0.5 and log['config']['g_width'] == 8
+    assert load_gan(tmp_path, device='cpu').cfg == GANConfig(**TINY, spectral_norm=False, r1=0.5)
+    with pytest.raises(SystemExit, match='unknown GANConfig field'): train_gan_cli(['--out', str(tmp_path), '--set', 'widht=3'])

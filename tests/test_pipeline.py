@@ -4,8 +4,9 @@ import json, shutil, warnings
 from dataclasses import replace
 import numpy as np, pytest, torch
 from vidlab.core import load_safetensors, save_safetensors
-from vidlab.pipeline import (TextToVideoPipeline, TextToVideo, TextToVideoConfig, TINY, evaluate_pipeline,
-                             default_model_dir, config_from_dict, prompt_generators, check_limits)
+from vidlab.evaluation import evaluate_pipeline
+from vidlab.pipeline import (TextToVideoPipeline, TextToVideo, TextToVideoConfig, TINY, default_model_dir, config_from_dict,
+                             prompt_generators, check_limits)
 from vidlab.recipe import PRESETS, train_text_to_video
 from vidlab.samplers import diffusers_scheduler, sample
 from vidlab.training import Checkpoint, Learner
@@ -298,3 +299,17 @@ def test_progressive_resume_is_exact(tmp_path, monkeypatch, cut):
     differ = [k for k in full_ck if not torch.equal(torch.nan_to_num(cut_ck[k]), torch.nan_to_num(full_ck[k]))]
     assert sorted(full_ck) == sorted(cut_ck) and differ == [], differ
     for k, v in full.state_dict().items(): assert torch.equal(v, resumed.state_dict()[k]), k
+
+
+def test_shipped_progressive_model_lists_its_buckets_and_warns_outside_them():
+    from vidlab.recipe import BUCKETS
+    pipe = TextToVideoPipeline.from_pretrained(default_model_dir().parent / 'progressive')
+    assert pipe.model.config.buckets == BUCKETS  # every size it was trained on is in its config
+    log = json.loads((default_model_dir().parent / 'progressive' / 'train_log.json').read_text())
+    assert (log['preset'], log['steps'], log['base']['preset']) == ('progressive', PRESETS['progressive'][1].steps, 'default')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # a trained size: no warning
+        v = pipe('a small red circle moving right', num_frames=16, height=32, width=64, num_inference_steps=2, seed=0).frames
+    assert np.asarray(v).shape[:3] == (16, 32, 64)
+    with pytest.warns(UserWarning, match='not a size this model was trained on'):
+        pipe('a small red circle moving right', num_frames=16, height=40, width=40, num_inference_steps=2, seed=0)

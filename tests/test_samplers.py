@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 from vidlab.diffusion import BETA_SCHEDULES, PREDICTION_TYPES, TIMESTEP_SPACINGS, alpha_bars, make_betas, to_x0_eps
 from vidlab.samplers import (DDIMScheduler, DDPMScheduler, FlowMatchEulerScheduler, SchedulerConfig, SchedulerOutput,
-                             classifier_free_guidance, denoising_trajectory, diffusers_scheduler, max_rel_diff,
+                             classifier_free_guidance, denoising_trajectory, diffusers_scheduler, drop_condition,
                              noise_levels, prediction_type_of, sample, trajectory_grid, trajectory_panel)
 
 diffusers = pytest.importorskip('diffusers')
@@ -25,6 +25,11 @@ def hf_float64(hf):
     if hasattr(hf, 'final_alpha_cumprod'):
         hf.final_alpha_cumprod = torch.tensor(1.0, dtype=torch.float64) if c.set_alpha_to_one else hf.alphas_cumprod[0]
     return hf
+
+
+def max_rel_diff(a, b):
+    "max |a - b| / max(1, |b|): absolute for values up to 1, relative above (lesson 07's comparison)."
+    return ((a.double() - b.double()).abs() / b.double().abs().clamp(min=1)).max().item()
 
 
 # ---------------------------------------------------------------- the forward process, scheduler side
@@ -260,6 +265,14 @@ def test_diffusers_twins_and_helpers():
     assert torch.equal(out[0], torch.zeros(1)) and torch.equal(out[1], torch.ones(1))
 
 
+def test_lesson_06_objects_reexported_not_redefined():
+    "The scheduler base and processes live in vidlab.diffusion; samplers subclass them and re-export config and output."
+    import vidlab.diffusion as d
+    assert SchedulerConfig is d.SchedulerConfig and SchedulerOutput is d.SchedulerOutput
+    assert issubclass(DDPMScheduler, d.VPSchedule) and issubclass(DDIMScheduler, d.VPSchedule)
+    assert issubclass(FlowMatchEulerScheduler, d.FlowSchedule) and issubclass(d.VPSchedule, d.Scheduler)
+
+
 def test_on_step_end_can_pin_latents():
     def pin(i, t, x, x0):
         x = x.clone()
@@ -287,3 +300,8 @@ def test_no_host_sync_in_step(make):
         for t in sch.timesteps: x = sch.step(torch.tanh(x), t, x, generator=g, **kw).prev_sample
     finally: torch.cuda.set_sync_debug_mode(0)
     assert torch.isfinite(x).all()
+
+
+def test_drop_condition_drops_whole_rows_at_rate_p():
+    new, drop = drop_condition(dict(ids=torch.ones(1000, 4)), dict(ids=torch.zeros(4)), 0.3, torch.Generator().manual_seed(0))
+    assert torch.equal(new['ids'].sum(1) == 0, drop) and abs(drop.float().mean().item() - 0.3) < 0.05

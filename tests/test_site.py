@@ -49,7 +49,7 @@ def _display(data:dict) -> dict: return {'output_type': 'display_data', 'data': 
 @pytest.fixture
 def course(tmp_path) -> Path:
     "A three-page course: the map, a lesson with math, pictures, a scrubber and a widget picture, and a last lesson."
-    from vidlab.core import Scrubber
+    from vidlab.pages import Scrubber
     nbs = tmp_path / 'nbs'
     (nbs / 'images').mkdir(parents=True)
     (nbs / 'images' / 'map.png').write_bytes(b'\x89PNG\r\n\x1a\n')
@@ -131,10 +131,10 @@ def test_site_executed_copies_replace_their_lessons(course, tmp_path):
 
 def test_api_page_lists_exported_names(tmp_path):
     site = site_tool.Site(tmp_path, ROOT / 'nbs')
-    body = site_tool.api_page(site, [('core', '00_core.html', '00 Core')])
-    assert 'id="vidlab.core.Scrubber"' in body and 'id="vidlab.core.save_video"' in body
+    body = site_tool.api_page(site, [('core', '00_core.html', '00 Core'), ('pages', '20_pages.html', '20 Pages')])
+    assert 'id="vidlab.pages.Scrubber"' in body and 'id="vidlab.core.save_video"' in body
     assert 'frames per second' in body  # a parameter's docments comment
-    assert any(e['url'] == 'api.html#vidlab.core.with_snapshot' for e in site.search)
+    assert any(e['url'] == 'api.html#vidlab.pages.with_snapshot' for e in site.search)
 
 
 def test_code_hash_and_check(tmp_path):

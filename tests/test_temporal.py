@@ -67,8 +67,9 @@ def tiny_model(patch_size=(1, 2, 2), seed=0):
 def test_per_frame_pieces_do_not_talk():
     m = tiny_model(patch_size=(2, 2, 2))
     x = torch.randn(1, 4, m.vae.config.latent_channels, 8, 8, generator=torch.Generator().manual_seed(0))
-    from vidlab.temporal import encode_prompts
-    ctx = m.transformer.encode_text(*encode_prompts(m, ['a red circle']))
+    tb = m.tokenize(['a red circle'])  # the prompt through lesson 10's parts: tokenizer, text encoder, denoiser
+    states, pooled = m.text_states(tb.input_ids, tb.attention_mask)
+    ctx = m.transformer.encode_text(states, tb.attention_mask, pooled)
     pf = PerFrame(m.transformer)
     assert pf.frames == 2  # one tubelet deep
     out = pf(x, 500.0, context=ctx)

@@ -13,7 +13,7 @@ Full mode (the default) runs every code cell, `#| slow` ones included; `#| eval:
 `nbdev_test` skips them. TRAIN switches stay as the notebook sets them (the shipped results are loaded). Every run
 is seeded (Python, numpy and torch seeded with 0 before the first cell, `PYTHONHASHSEED=0`, one torch thread, the CPU),
 so a re-run gives the same pictures. The kernel runs in `nbs/`, as a learner's Jupyter does. Every widget is stored
-with a PNG of its state (`vidlab.core.snapshot_widgets`), so pages rendered without a kernel show it; the widget view
+with a PNG of its state (`vidlab.pages.snapshot_widgets`, lesson 20), so pages rendered without a kernel show it; the widget view
 itself (a pointer into a kernel that no longer exists, with a new random id each run) is not stored.
 
 After the run the notebook is cleaned exactly as `nbdev_clean` cleans it (execution counts and cell metadata go,
@@ -33,7 +33,8 @@ SLOW = re.compile(r'^\s*#\|\s*slow\b', re.MULTILINE)  # cells only full mode run
 SEED = 0
 PREAMBLE = '''\
 import torch as _t
-from vidlab.core import set_seed as _s, snapshot_widgets as _w
+from vidlab.core import set_seed as _s
+from vidlab.pages import snapshot_widgets as _w
 _s({seed}); _t.set_num_threads({threads}); _w()
 del _t, _s, _w'''  # run before the first cell, then removed: seeds, and every widget stored with a picture of its state
 

@@ -212,7 +212,8 @@ def cmd_finetune(args) -> Path:
 def cmd_eval(args) -> dict:
     "Print prompt fidelity on seen and held-out combinations."
     from vidlab.data import ShapesWorld
-    from vidlab.pipeline import TextToVideoPipeline, evaluate_pipeline
+    from vidlab.pipeline import TextToVideoPipeline
+    from vidlab.evaluation import evaluate_pipeline
     _check_n(args.n, ShapesWorld(seed=args.seed))  # the prompts are the world's first n captions
     pipe = TextToVideoPipeline.from_pretrained(args.model)
     steps = args.steps if args.steps is not None else pipe.config.num_inference_steps

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb 3
 from __future__ import annotations
-import os, tempfile, random, json
+import os, tempfile, random, json, math
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
@@ -12,12 +12,11 @@ import torch
 
 # %% auto 0
 __all__ = ['DEVICE_ENV', 'DEVICES', 'DISPLAY_SCALE', 'CHECKSUM_KEY', 'METADATA_DIGEST', 'VIDEO_SUFFIXES', 'get_device', 'world',
-           'is_main_process', 'set_seed', 'make_generator', 'check_video', 'to_numpy_video', 'to_tensor_video',
-           'upscale', 'video_grid', 'plot_frames', 'png_bytes', 'figure_image', 'show_videos', 'show_video',
-           'atomic_write', 'tensor_sha256', 'save_safetensors', 'load_safetensors', 'check_tensors',
-           'remove_stale_temporaries', 'save_video', 'load_video', 'widget_snapshot', 'with_snapshot',
-           'snapshot_widgets', 'Scrubber', 'report', 'try_answer', 'answer_agrees', 'check_answer', 'check_to_display',
-           'check_nearest_upscale']
+           'is_main_process', 'set_seed', 'make_generator', 'rng_states', 'set_rng_states', 'check_video',
+           'to_numpy_video', 'to_tensor_video', 'upscale', 'video_grid', 'plot_frames', 'png_bytes', 'figure_image',
+           'show_videos', 'show_video', 'atomic_write', 'tensor_sha256', 'save_safetensors', 'load_safetensors',
+           'check_tensors', 'remove_stale_temporaries', 'save_video', 'load_video', 'report', 'try_answer',
+           'answer_agrees', 'check_answer', 'check_to_display', 'check_nearest_upscale']
 
 # %% ../nbs/00_core.ipynb 6
 DEVICE_ENV = 'VIDLAB_DEVICE'  # environment variable that overrides the automatic device choice
@@ -32,8 +31,7 @@ def get_device(device:str|torch.device|None=None, # explicit choice; else `$VIDL
               ) -> torch.device:
     "The device to run on: an explicit choice, else `$VIDLAB_DEVICE`, else cuda, then mps, then cpu."
     if isinstance(device, torch.device): return device
-    choice = device or os.environ.get(DEVICE_ENV, '').strip().lower() or None
-    if choice is None: return _local(torch.device(next(d for d in DEVICES if _available(d))))
+    choice = device or os.environ.get(DEVICE_ENV, '').strip().lower() or next(d for d in DEVICES if _available(d))
     kind = choice.split(':')[0]
     if kind not in DEVICES:
         raise ValueError(f"unknown device {choice!r}: allowed are {', '.join(DEVICES)} (optionally 'cuda:N')")
@@ -61,7 +59,9 @@ def is_main_process() -> bool:
 def set_seed(seed:int, # seed for python, numpy and torch's global generators
             ) -> None:
     "Seed Python, numpy and torch (all devices) so a whole session is reproducible."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 def make_generator(seed:int|None=None, # seed for a new generator
                    generator:torch.Generator|None=None, # an existing generator, returned as is
@@ -75,30 +75,54 @@ def make_generator(seed:int|None=None, # seed for a new generator
     return torch.Generator(device=torch.device(device)).manual_seed(int(seed))
 
 # %% ../nbs/00_core.ipynb 15
+def rng_states(generator:torch.Generator) -> dict[str, torch.Tensor]:
+    "The states of `generator` and of torch's (cpu and cuda), numpy's and Python's global RNGs, as tensors."
+    s = {'rng.generator': generator.get_state(), 'rng.torch': torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for i, st in enumerate(torch.cuda.get_rng_state_all()): s[f'rng.cuda.{i}'] = st
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    s['rng.numpy'] = torch.from_numpy(keys.astype(np.int64))
+    s['rng.numpy.extra'] = torch.tensor([pos, has_gauss, gauss], dtype=torch.float64)
+    version, ints, gauss_next = random.getstate()
+    s['rng.python'] = torch.tensor(ints, dtype=torch.int64)
+    s['rng.python.extra'] = torch.tensor([version, float('nan') if gauss_next is None else gauss_next], dtype=torch.float64)
+    return s
+
+def set_rng_states(s:dict[str, torch.Tensor], # from `rng_states`
+                   generator:torch.Generator, # the generator to restore
+                  ) -> None:
+    "Restore the generators saved by `rng_states`."
+    generator.set_state(s['rng.generator']); torch.set_rng_state(s['rng.torch'])
+    cuda = [s[f'rng.cuda.{i}'] for i in range(torch.cuda.device_count()) if f'rng.cuda.{i}' in s]
+    if cuda: torch.cuda.set_rng_state_all(cuda)
+    pos, has_gauss, gauss = s['rng.numpy.extra'].tolist()
+    np.random.set_state(('MT19937', s['rng.numpy'].numpy().astype(np.uint32), int(pos), int(has_gauss), gauss))
+    version, gauss_next = s['rng.python.extra'].tolist()
+    random.setstate((int(version), tuple(s['rng.python'].tolist()), None if math.isnan(gauss_next) else gauss_next))
+
+# %% ../nbs/00_core.ipynb 18
 def check_video(video, # a clip: torch (f, c, h, w) / (1, f, c, h, w), or numpy (f, h, w, 3) / (f, h, w)
                 name:str='video', # what to call it in error messages
                ) -> None:
     "Raise a `ValueError` saying what is wrong if `video` is not one finite RGB clip in a layout vidlab knows."
     if isinstance(video, torch.Tensor):
-        shape = tuple(video.shape)
-        if video.ndim == 5 and shape[0] == 1: shape = shape[1:]
+        shape = tuple(video.shape[1:] if video.ndim == 5 and video.shape[0] == 1 else video.shape)  # a batch of one is one clip
         if len(shape) != 4:
             raise ValueError(f'{name} has shape {tuple(video.shape)}: a torch clip must be (f, c, h, w) or (1, f, c, h, w)')
         if shape[1] != 3: raise ValueError(f'{name} has {shape[1]} channels (shape {tuple(video.shape)}): expected 3 (RGB) in dim 1 of (f, c, h, w)')
         finite = bool(torch.isfinite(video).all())
     elif isinstance(video, np.ndarray):
-        if video.ndim == 3: pass
-        elif video.ndim != 4:
+        if video.ndim not in (3, 4):
             raise ValueError(f'{name} has shape {video.shape}: a numpy clip must be (f, h, w, 3) or greyscale (f, h, w)')
-        elif video.shape[-1] != 3:
+        if video.ndim == 4 and video.shape[-1] != 3:
             raise ValueError(f'{name} has {video.shape[-1]} channels (shape {video.shape}): expected 3 (RGB) last in (f, h, w, 3)')
         if not (np.issubdtype(video.dtype, np.number) or video.dtype == bool):
             raise ValueError(f'{name} has dtype {video.dtype}: expected numbers')
-        finite = bool(np.isfinite(video).all()) if np.issubdtype(video.dtype, np.floating) else True
+        finite = bool(np.isfinite(video).all())
     else: raise ValueError(f'{name} is a {type(video).__name__}: expected a torch.Tensor or numpy.ndarray clip')
     if not finite: raise ValueError(f'{name} contains NaN or infinite values')
 
-# %% ../nbs/00_core.ipynb 17
+# %% ../nbs/00_core.ipynb 20
 def to_numpy_video(video, # torch (f, c, h, w) / (1, f, c, h, w) in [0, 1], or numpy (f, h, w, 3) / (f, h, w)
                   ) -> np.ndarray:
     "A clip as the display layout: float32 numpy `(f, h, w, 3)` clipped to [0, 1]."
@@ -124,7 +148,13 @@ def to_tensor_video(frames, # numpy (f, h, w, 3) floats in [0, 1] or uint8, or a
     arr = to_numpy_video(frames)
     return torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2))).to(device or 'cpu')
 
-# %% ../nbs/00_core.ipynb 20
+# %% ../nbs/00_core.ipynb 23
+def _as_clips(videos, # a clip, a batch (b, f, c, h, w) or a list of clips, any layout `to_numpy_video` takes
+             ) -> list[np.ndarray]:
+    "The clips as a list in the display layout (f, h, w, 3)."
+    if isinstance(videos, (torch.Tensor, np.ndarray)) and videos.ndim == 5: videos = list(videos)
+    return [to_numpy_video(v) for v in (videos if isinstance(videos, (list, tuple)) else [videos])]
+
 def upscale(frames:np.ndarray, # (..., h, w, c) image or video
             factor:int, # each pixel becomes a factor x factor block
            ) -> np.ndarray:
@@ -139,9 +169,7 @@ def video_grid(videos, # a clip or a list of clips, any layout `to_numpy_video` 
                scale:int=1, # nearest-neighbour upscaling factor
               ) -> np.ndarray:
     "Pure: clips -> one image `(H, W, 3)` with a row per clip and a column per (kept) frame."
-    if isinstance(videos, (torch.Tensor, np.ndarray)) and videos.ndim == 5: videos = list(videos)
-    if not isinstance(videos, (list, tuple)): videos = [videos]
-    clips = [upscale(to_numpy_video(v)[::every], scale) for v in videos]
+    clips = [upscale(c[::every], scale) for c in _as_clips(videos)]
     f, h, w = clips[0].shape[:3]
     if any(c.shape != clips[0].shape for c in clips): raise ValueError(f'clips differ in shape: {[c.shape for c in clips]}')
     grid = np.full((len(clips) * (h + pad) + pad, f * (w + pad) + pad, 3), pad_value, np.float32)
@@ -151,7 +179,7 @@ def video_grid(videos, # a clip or a list of clips, any layout `to_numpy_video` 
             grid[y:y + h, x:x + w] = c[j]
     return grid
 
-# %% ../nbs/00_core.ipynb 22
+# %% ../nbs/00_core.ipynb 25
 def plot_frames(videos, # a clip or a list of clips
                 titles:Sequence[str]|None=None, # one title per clip, shown on the left
                 every:int=1, # keep every `every`-th frame
@@ -160,12 +188,12 @@ def plot_frames(videos, # a clip or a list of clips
                ):
     "Draw clips as rows of frames with matplotlib; returns the figure."
     import matplotlib.pyplot as plt
-    if isinstance(videos, (torch.Tensor, np.ndarray)) and videos.ndim == 5: videos = list(videos)
-    if not isinstance(videos, (list, tuple)): videos = [videos]
-    grid = video_grid(videos, every=every)
-    n, f = len(videos), -(-to_numpy_video(videos[0]).shape[0] // every)
+    clips = _as_clips(videos)
+    grid = video_grid(clips, every=every)
+    n, f = len(clips), len(clips[0][::every])
     if ax is None: _, ax = plt.subplots(figsize=(size * f + (2.5 if titles else 0), size * n + 0.2))
-    ax.imshow(grid, interpolation='nearest'); ax.set_xticks([])
+    ax.imshow(grid, interpolation='nearest')
+    ax.set_xticks([])
     if titles:
         h = grid.shape[0] / n
         ax.set_yticks([h * (i + 0.5) for i in range(n)], list(titles), fontsize=8)
@@ -173,7 +201,7 @@ def plot_frames(videos, # a clip or a list of clips
     for s in ax.spines.values(): s.set_visible(False)
     return ax.figure
 
-# %% ../nbs/00_core.ipynb 25
+# %% ../nbs/00_core.ipynb 28
 def png_bytes(img:np.ndarray, # (h, w, 3) or (h, w) image, floats in [0, 1] (clipped) or uint8
              ) -> bytes:
     "Encode an image as PNG bytes, e.g. for an `ipywidgets.Image`."
@@ -192,7 +220,7 @@ def figure_image(fig) -> np.ndarray:
     plt.close(fig)
     return img
 
-# %% ../nbs/00_core.ipynb 27
+# %% ../nbs/00_core.ipynb 30
 DISPLAY_SCALE = 4  # default upscaling when a clip is played in a notebook (32 px -> 128 px)
 
 def show_videos(videos, # a list of clips (or one)
@@ -204,9 +232,7 @@ def show_videos(videos, # a list of clips (or one)
     "Play clips side by side in a notebook (mediapy), upscaled so small clips are visible."
     import mediapy
     _use_bundled_ffmpeg()
-    if isinstance(videos, (torch.Tensor, np.ndarray)) and videos.ndim == 5: videos = list(videos)
-    if not isinstance(videos, (list, tuple)): videos = [videos]
-    clips = [upscale(to_numpy_video(v), scale) for v in videos]
+    clips = [upscale(c, scale) for c in _as_clips(videos)]
     return mediapy.show_videos(clips, titles=list(titles) if titles else None, fps=fps, **kwargs)
 
 def show_video(video, # one clip
@@ -218,21 +244,25 @@ def show_video(video, # one clip
     "Play one clip in a notebook (mediapy), upscaled so a small clip is visible."
     return show_videos([video], titles=[title] if title else None, fps=fps, scale=scale, **kwargs)
 
-# %% ../nbs/00_core.ipynb 29
+# %% ../nbs/00_core.ipynb 32
 def _umask() -> int:
     "The process's file-creation mask (reading it means setting it: set it straight back)."
-    mask = os.umask(0); os.umask(mask)
+    mask = os.umask(0)
+    os.umask(mask)
     return mask
 
 def atomic_write(path:str|Path, # the file to (over)write
                  write_fn:Callable, # called with an open binary file object
                 ) -> Path:
     "Write a file atomically: into a temporary file in the same folder, flushed, then renamed over `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            write_fn(f); f.flush(); os.fsync(f.fileno())
+            write_fn(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())  # mkstemp makes it 0600
         os.replace(tmp, path)
     except BaseException:
@@ -272,7 +302,7 @@ def save_safetensors(tensors:dict, # name -> tensor
     blob = save(data, metadata={**meta, CHECKSUM_KEY: json.dumps(sums)})
     return atomic_write(path, lambda f: f.write(blob))
 
-# %% ../nbs/00_core.ipynb 31
+# %% ../nbs/00_core.ipynb 34
 def load_safetensors(path:str|Path, # a file written by `save_safetensors`
                      device:str|torch.device='cpu', # where to put the tensors
                      require_checksum:bool=False, # refuse a file that carries no checksums
@@ -302,7 +332,7 @@ def load_safetensors(path:str|Path, # a file written by `save_safetensors`
         if bad: raise ValueError(f'{path} is corrupt: tensors {bad[:5]} do not match their checksums (changed or flipped bytes)')
     return {k: v.to(device) for k, v in tensors.items()}, meta
 
-# %% ../nbs/00_core.ipynb 37
+# %% ../nbs/00_core.ipynb 40
 def check_tensors(tensors:dict, # name -> loaded tensor
                   expected:dict, # name -> a tensor to match (e.g. a `state_dict()`) or a (shape, dtype) pair
                   source:str='the file', # what to call the tensors' origin in the error, e.g. its path
@@ -318,7 +348,7 @@ def check_tensors(tensors:dict, # name -> loaded tensor
     problems += ([f"wrong shapes: {'; '.join(shapes[:5])}"] if shapes else []) + ([f"wrong dtypes: {'; '.join(dtypes[:5])}"] if dtypes else [])
     if problems: raise ValueError(f"{source} does not match the model's tensors: {'; '.join(problems)}")
 
-# %% ../nbs/00_core.ipynb 40
+# %% ../nbs/00_core.ipynb 43
 def remove_stale_temporaries(path:str|Path, # the file whose interrupted writes to clean up
                             ) -> list[Path]:
     "Delete the `.<name>.*.tmp` files that killed `atomic_write`s of `path` left behind; returns what was removed."
@@ -328,7 +358,7 @@ def remove_stale_temporaries(path:str|Path, # the file whose interrupted writes 
     for p in stale: p.unlink(missing_ok=True)
     return stale
 
-# %% ../nbs/00_core.ipynb 43
+# %% ../nbs/00_core.ipynb 46
 VIDEO_SUFFIXES = ('.mp4', '.gif', '.npy')  # the file types save_video and load_video handle
 
 def _use_bundled_ffmpeg():
@@ -350,22 +380,13 @@ def save_video(video, # a clip in any layout `to_numpy_video` takes
                scale:int=1, # nearest-neighbour upscaling before encoding (mp4, gif)
               ) -> Path:
     "Write a clip to `.mp4`, `.gif` or `.npy` (exact float32), atomically; returns the path."
-    path, suffix = Path(path), _suffix(path)
-    frames = to_numpy_video(video)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == '.npy': atomic_write(path, lambda f: np.save(f, frames))
-    else:
-        import mediapy
-        _use_bundled_ffmpeg()
-        frames = upscale(frames, scale)
-        kw = dict(codec='gif') if suffix == '.gif' else dict(qp=10)  # qp: h264 quality (0 = lossless, 51 = worst)
-        tmp = path.with_name(f'.{path.stem}.tmp{suffix}')
-        try:
-            mediapy.write_video(tmp, frames, fps=fps, **kw)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists(): tmp.unlink()
-    return path
+    suffix, frames = _suffix(path), to_numpy_video(video)
+    if suffix == '.npy': return atomic_write(path, lambda f: np.save(f, frames))
+    import mediapy
+    _use_bundled_ffmpeg()
+    kw = dict(codec='gif') if suffix == '.gif' else dict(qp=10)  # qp: h264 quality (0 = lossless, 51 = worst)
+    blob = mediapy.compress_video(upscale(frames, scale), fps=fps, **kw)  # encoded in memory, then written atomically
+    return atomic_write(path, lambda f: f.write(blob))
 
 def load_video(path:str|Path, # a .mp4, .gif or .npy file
               ) -> np.ndarray:
@@ -384,136 +405,7 @@ def load_video(path:str|Path, # a .mp4, .gif or .npy file
     if not frames: raise ValueError(f'{path} holds no frames')
     return to_numpy_video(np.stack(frames))
 
-# %% ../nbs/00_core.ipynb 47
-def _widget_lines(w) -> list[str]:
-    "The text a control, a label or an HTML widget shows, as lines (an empty list for a widget without text)."
-    import html, re, textwrap
-    name, desc = type(w).__name__, getattr(w, 'description', '') or ''
-    if name in ('HTML', 'HTMLMath', 'Label'):
-        text = html.unescape(re.sub(r'<[^>]+>', '', re.sub(r'<br\s*/?>|</p>|</div>|</li>', '\n', w.value or '')))
-    elif name in ('Button', 'ToggleButton'): text = f'[ {desc} ]'
-    elif hasattr(w, 'options') and hasattr(w, 'label'): text = f'{desc}: {w.label}'
-    elif hasattr(w, 'readout_format') and isinstance(getattr(w, 'value', None), (int, float)):
-        text = f'{desc}: {w.value:{w.readout_format}}'
-    elif hasattr(w, 'value') and not isinstance(w.value, bytes): text = f'{desc}: {w.value}' if desc else str(w.value)
-    else: text = ''
-    return [l for p in text.strip().splitlines() for l in textwrap.wrap(p, 110) or ['']]
-
-def _snapshot_layout(w, # a widget
-                     measure:Callable, # text -> width in pixels
-                    ) -> tuple[int, int, list]:
-    "(width, height, items): items are ('image', x, y, array) and ('text', x, y, str) placed from the top left."
-    name, gap, line = type(w).__name__, 6, 18
-    if getattr(getattr(w, 'layout', None), 'display', None) == 'none': return 0, 0, []
-    if hasattr(w, 'children'):
-        width, height, items, across = 0, 0, [], name == 'HBox'
-        for c in w.children:
-            cw, ch, citems = _snapshot_layout(c, measure)
-            if not cw or not ch: continue
-            x, y = (width + gap * bool(width), 0) if across else (0, height + gap * bool(height))
-            items += [(k, x + dx, y + dy, v) for k, dx, dy, v in citems]
-            width, height = (x + cw, max(height, ch)) if across else (max(width, cw), y + ch)
-        return width, height, items
-    if name == 'Image' and w.value:
-        import io, matplotlib.image
-        img = matplotlib.image.imread(io.BytesIO(w.value), format=w.format or 'png')
-        img = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=-1)
-        return img.shape[1], img.shape[0], [('image', 0, 0, img[..., :3])]
-    lines = _widget_lines(w)
-    return (max(measure(l) for l in lines) + 4 if lines else 0, line * len(lines),
-            [('text', 0, i * line, l) for i, l in enumerate(lines)])
-
-def widget_snapshot(widget, # an ipywidgets widget, e.g. a VBox of controls and images
-                    pad:int=4, # white margin in pixels
-                   ) -> np.ndarray:
-    "Pure: a widget tree -> an (H, W, 3) float32 picture of its current state (images as they are, controls as text)."
-    from matplotlib.figure import Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-    from matplotlib.font_manager import FontProperties
-    font, renderer = FontProperties(size=9), RendererAgg(1, 1, 100)
-    measure = lambda s: int(np.ceil(renderer.get_text_width_height_descent(s, font, ismath=False)[0]))
-    width, height, items = _snapshot_layout(widget, measure)
-    W, H = max(width, 1) + 2 * pad, max(height, 1) + 2 * pad
-    canvas = np.ones((H, W, 3), np.float32)
-    for kind, x, y, v in items:
-        if kind == 'image': canvas[pad + y:pad + y + v.shape[0], pad + x:pad + x + v.shape[1]] = np.asarray(v, np.float32)
-    fig = Figure(figsize=(W / 100, H / 100), dpi=100)
-    FigureCanvasAgg(fig)
-    fig.figimage(canvas, 0, 0)
-    for kind, x, y, v in items:
-        if kind == 'text': fig.text((pad + x) / W, 1 - (pad + y + 13) / H, v, fontproperties=font, parse_math=False)
-    return figure_image(fig)
-
-def _snapshot_bundle(widget, name:str|None=None, **kwargs) -> dict:
-    "The widget's own mime bundle (the live view), plus a PNG of its state and a text line instead of `VBox(...)`."
-    import base64
-    data = dict(type(widget)._repr_mimebundle_(widget, **kwargs) or {})
-    data['image/png'] = base64.b64encode(png_bytes(widget_snapshot(widget))).decode()
-    data['text/plain'] = f'{name or "An interactive widget"}: run the notebook to use it'
-    return data
-
-def with_snapshot(widget, # an ipywidgets widget
-                  name:str|None=None, # what to call it in the text fallback
-                 ):
-    "`widget`, displayed with a PNG of its state beside the live view: pages rendered without a kernel show the picture."
-    widget._repr_mimebundle_ = lambda **kwargs: _snapshot_bundle(widget, name, **kwargs)
-    return widget
-
-def snapshot_widgets(on:bool=True, # False: back to ipywidgets' own display
-                    ) -> bool:
-    "Display every widget of this IPython session as `with_snapshot` does (`tools/execute.py` turns it on); False outside IPython."
-    from IPython import get_ipython
-    import ipywidgets
-    ip = get_ipython()
-    if ip is None: return False
-    formatter = ip.display_formatter.mimebundle_formatter
-    if on: formatter.for_type(ipywidgets.Widget, _snapshot_bundle)
-    else: formatter.type_printers.pop(ipywidgets.Widget, None)
-    return True
-
-# %% ../nbs/00_core.ipynb 51
-class Scrubber:
-    "Precomputed pictures and a slider that flips through them in the browser, with no kernel (HTML + JavaScript)."
-    def __init__(self, frames:Sequence[np.ndarray], # one (H, W, 3) image per step, all the same size
-                 labels:Sequence[str]|None=None, # one caption per step, shown beside the slider
-                 title:str='', # shown above
-                 scale:int=DISPLAY_SCALE, # on-screen upscaling, done by the browser
-                 start:int|None=None, # the step shown first (default: the last)
-                ):
-        if len(frames) == 0: raise ValueError('Scrubber needs at least one frame')
-        shapes = {np.shape(f) for f in frames}
-        if len(shapes) != 1: raise ValueError(f'every frame must have the same shape, got {sorted(shapes)}')
-        if labels is not None and len(labels) != len(frames):
-            raise ValueError(f'{len(labels)} labels for {len(frames)} frames: give one label per frame')
-        n = len(frames)
-        start = n - 1 if start is None else start
-        if not 0 <= start < n: raise ValueError(f'start must be in 0..{n - 1}, got {start}')
-        if scale < 1 or int(scale) != scale: raise ValueError(f'scale must be a whole number >= 1, got {scale}')
-        self.pngs, self.labels = [png_bytes(f) for f in frames], list(labels or [f'{i} / {n - 1}' for i in range(n)])
-        self.title, self.scale, self.start, self.size = title, int(scale), start, np.shape(frames[0])[:2]
-
-    def html(self) -> str:
-        "The snippet: a range input `.vidlab-scrubber`, an image `.vidlab-scrubber-frame`, a label, and the script."
-        import base64, hashlib, html
-        srcs = ['data:image/png;base64,' + base64.b64encode(p).decode() for p in self.pngs]
-        uid = 'vidlab-scrubber-' + hashlib.sha1(b''.join(self.pngs)).hexdigest()[:12]  # same pictures, same page
-        h, w = self.size
-        title = f'<div class="vidlab-scrubber-title">{html.escape(self.title)}</div>' if self.title else ''
-        return (f'<div class="vidlab-scrubber-box" id="{uid}">{title}'
-                f'<input type="range" class="vidlab-scrubber" min="0" max="{len(srcs) - 1}" step="1" value="{self.start}" '
-                f'aria-label="step" style="width:{max(200, min(w * self.scale, 600))}px;vertical-align:middle"> '
-                f'<span class="vidlab-scrubber-label">{html.escape(self.labels[self.start])}</span><br>'
-                f'<img class="vidlab-scrubber-frame" src="{srcs[self.start]}" width="{w * self.scale}" height="{h * self.scale}" '
-                f'style="image-rendering:pixelated;max-width:100%;height:auto" alt="{html.escape(self.title or "step")}">'
-                f'<script>(function(){{var b=document.getElementById("{uid}");if(!b)return;var f={json.dumps(srcs)},'
-                f'l={json.dumps(self.labels)},s=b.querySelector("input.vidlab-scrubber"),'
-                f'i=b.querySelector("img.vidlab-scrubber-frame"),t=b.querySelector(".vidlab-scrubber-label");'
-                f's.addEventListener("input",function(){{i.src=f[+s.value];t.textContent=l[+s.value];}});}})();</script></div>')
-
-    def _repr_html_(self) -> str: return self.html()
-    def __repr__(self) -> str: return f'Scrubber: {len(self.pngs)} pictures of {self.size[1]}x{self.size[0]} px, {self.title!r}'
-
-# %% ../nbs/00_core.ipynb 55
+# %% ../nbs/00_core.ipynb 50
 def report(passed:bool, # did the answer pass?
            task:str, # what the exercise asked, e.g. 'forward_noise'
            hint:str='', # what to look at when it did not pass
@@ -562,7 +454,7 @@ def check_answer(task:str, # what the exercise asked, e.g. 'euler_sample'
         return report(False, task, f'Expected shape {tuple(torch.as_tensor(want).shape)}, got {shape}.')
     return report(False, task, otherwise)
 
-# %% ../nbs/00_core.ipynb 59
+# %% ../nbs/00_core.ipynb 54
 def check_to_display(fn, # your `to_display(clip (f, c, h, w) tensor) -> (f, h, w, 3) float32 numpy`
                     ) -> bool:
     "Check a model-layout -> display-layout conversion against `to_numpy_video`."

@@ -12,14 +12,14 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange
 from torch.nn.attention import sdpa_kernel, SDPBackend
+from torch.utils.flop_counter import FlopCounterMode
 from .core import make_generator, report, try_answer
-from .training import count_flops
 
 # %% auto 0
 __all__ = ['ATTENTIONS', 'NORM_EPS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify', 'sincos_1d', 'position_scales',
            'spacetime_pos_embed', 'timestep_embedding', 'TimestepEmbedder', 'attend', 'self_attention_pairs',
            'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext', 'init_dit_', 'text_context',
-           'VideoDiT', 'temporal_attention', 'forward_flops', 'time_forward', 'tubelet_summary', 'check_tubelets',
+           'VideoDiT', 'temporal_attention', 'count_flops', 'forward_flops', 'time_forward', 'check_tubelets',
            'check_sincos', 'check_attention_pairs']
 
 # %% ../nbs/08_dit.ipynb 6
@@ -370,6 +370,12 @@ class VideoDiT(_VideoDiTLayers):
                 *, context:TextContext|None=None, # or the prompt already encoded by `encode_text`
                ) -> Tensor: # (b, f, c, h, w)
         "Predict the noise (or velocity) for noisy latents `x` at timesteps `t` given the prompt."
+        tokens, cond, context, grid = self.embed(x, t, text_states, text_mask, pooled, context)
+        for block, kv in zip(self.blocks, context.kv): tokens = block(tokens, cond, kv, context.mask, grid)
+        return self.head(tokens, cond, grid)
+
+    def embed(self, x, t, text_states=None, text_mask=None, pooled=None, context=None) -> tuple:
+        "`forward`'s inputs checked and embedded: tokens with positions (b, n, d), conditioning c (b, d), `TextContext`, grid."
         cfg = self.cfg
         if x.ndim != 5: raise ValueError(f'x must be latent clips (b, f, c, h, w), got shape {tuple(x.shape)}')
         b, f, c, h, w = x.shape
@@ -383,9 +389,12 @@ class VideoDiT(_VideoDiTLayers):
         if context.batch != b: raise ValueError(f'the prompt batch ({context.batch}) differs from the latent batch ({b})')
         tokens = self.patch_embed(patchify(x, cfg.patch_size)) + self.pos_embed(grid, x.device, x.dtype)  # (b, n, d)
         cond = F.silu(self.t_embed(self._timesteps(t, b, x.device)) + context.pooled)  # (b, d)
-        for block, kv in zip(self.blocks, context.kv): tokens = block(tokens, cond, kv, context.mask, grid)
+        return tokens, cond, context, grid
+
+    def head(self, tokens:Tensor, cond:Tensor, grid:tuple) -> Tensor: # (b, n, d), (b, d), (gf, gh, gw) -> (b, f, c, h, w)
+        "The final adaLN-modulated norm and linear map, unpatchified back into latent clips."
         shift, scale = self.final_ada(cond).unsqueeze(1).chunk(2, -1)
-        return unpatchify(self.final(modulate(self.final_norm(tokens), shift, scale)), cfg.patch_size, grid)
+        return unpatchify(self.final(modulate(self.final_norm(tokens), shift, scale)), self.cfg.patch_size, grid)
 
     @contextmanager
     def record_attention(self):
@@ -408,6 +417,11 @@ def temporal_attention(m:AttentionMap, # one block's record
     return torch.eye(gf, device=m.weights.device).expand(b, heads, gf, gf)
 
 # %% ../nbs/08_dit.ipynb 47
+def count_flops(fn, *args, **kwargs) -> int:
+    "FLOPs (multiply-adds count 2) of the matmuls, convolutions and attention in `fn(*args, **kwargs)`."
+    with FlopCounterMode(display=False) as counter: fn(*args, **kwargs)
+    return counter.get_total_flops()
+
 def _dummy_inputs(model:VideoDiT, batch:int, size:tuple, text_len:int, seed:int=0) -> tuple:
     cfg, p = model.cfg, next(model.parameters())
     g = torch.Generator().manual_seed(seed)
@@ -425,7 +439,7 @@ def forward_flops(model:VideoDiT, # the model
     "FLOPs of one forward pass per `FlopCounterMode` (matmuls and attention), the prompt encoded beforehand."
     x, t, ctx = _dummy_inputs(model, batch, size, text_len)
     with torch.no_grad(), sdpa_kernel(SDPBackend.MATH):  # attention on the math kernel, so that it is counted
-        return count_flops(model, x, t, context=ctx)  # lesson 09's counter
+        return count_flops(model, x, t, context=ctx)
 
 def time_forward(model:VideoDiT, # the model
                  size:tuple, # (f, h, w) latent frames, rows, columns
@@ -444,22 +458,6 @@ def time_forward(model:VideoDiT, # the model
             model(x, t, context=ctx)
             sync(); times.append(time.perf_counter() - start)
     return float(np.median(times[warmup:]))
-
-# %% ../nbs/08_dit.ipynb 54
-def tubelet_summary(frames:int, height:int, width:int, # the pixel clip
-                    patch_size:tuple, # (pt, ph, pw) latent tubelet
-                    compression:tuple=(4, 4), # (ct, cs) the VAE's downsampling in time and space
-                   ) -> dict:
-    "Pure: latent size, tubelet grid, tokens and attention pairs per layer for a clip, a VAE and a patch."
-    ct, cs = compression
-    if frames % ct or height % cs or width % cs:
-        raise ValueError(f'a VAE compressing ({ct}, {cs}) needs frames divisible by {ct} and sizes by {cs}, '
-                         f'got {frames} x {height} x {width}')
-    latent = (frames // ct, height // cs, width // cs)
-    grid = patch_grid(latent, patch_size)
-    return dict(latent=latent, grid=grid, tokens=math.prod(grid),
-                tubelet_px=(patch_size[0] * ct, patch_size[1] * cs, patch_size[2] * cs),
-                **{k: self_attention_pairs(grid, k) for k in ('full', 'spatial', 'temporal')})
 
 # %% ../nbs/08_dit.ipynb 61
 def check_tubelets(fn, # your `tubelets(x (b, f, c, h, w), patch_size (pt, ph, pw)) -> (b, n, c*pt*ph*pw)`

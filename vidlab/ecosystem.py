@@ -224,7 +224,8 @@ def compare_text_encoders(kinds:tuple=('vidlab', 'clip'), # text towers to compa
                          ) -> dict:
     "Train one model per text tower, all else equal, and measure each: parameters, steps, seconds, fidelity per attribute."
     from vidlab.recipe import PRESETS, train_text_to_video
-    from vidlab.pipeline import TextToVideoPipeline, evaluate_pipeline
+    from vidlab.pipeline import TextToVideoPipeline
+    from vidlab.evaluation import evaluate_pipeline
     from vidlab.vae import load_vae, save_vae
     arms = {k: encoder_preset(preset, k, steps) for k in kinds}  # checks every argument before any work
     if n < 1: raise ValueError(f'n must be >= 1, got {n}')

@@ -5,25 +5,26 @@
 # %% ../nbs/17_efficiency.ipynb 3
 from __future__ import annotations
 import vidlab  # before torch: it sets the OpenMP wait policy while it still can (see "Busy machines")
-import copy, json, math, os, statistics, subprocess, sys, tempfile, time, warnings
+import copy, json, os, statistics, subprocess, sys, tempfile, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import report, try_answer, upscale, to_numpy_video, figure_image
-from .dit import VideoDiT, DiTBlock, patchify, unpatchify, patch_grid
+from .core import report, try_answer, upscale, to_numpy_video
+from .vae import psnr
+from .dit import VideoDiT, DiTBlock, count_flops
 from .pipeline import TextToVideoPipeline, TextToVideo
-from .training import Learner, LRSchedule, GradClip, CondDropout, matmul_peak_flops, step_flops
+from .training import Learner, LRSchedule, GradClip, CondDropout
 from .recipe import latent_cache, latent_batches, denoising_loss
 
 # %% auto 0
 __all__ = ['QUANT_LAYERS', 'PARTS', 'ROW_ORDER', 'model_bytes', 'video_seconds', 'quantize_int8', 'dequantize_int8',
            'QuantizedLayer', 'quantize', 'torch_int8_errors', 'magnitude_prune_', 'prune_block_', 'recipe_learner',
            'prune', 'text_encoder_calls', 'residual_change', 'StepCache', 'upsample_video', 'TunedPipeline', 'cached',
-           'psnr', 'encoding_cost', 'cpu_load', 'wait_policy', 'step_utilisation', 'matmul_share_at', 'profile_step',
-           'verdict', 'results_table', 'update_results', 'tradeoff_figure', 'check_quantize_rows', 'check_reuse',
-           'check_psnr']
+           'clip_psnr', 'encoding_cost', 'cpu_load', 'matmul_peak_flops', 'step_flops', 'step_utilisation',
+           'matmul_share_at', 'profile_step', 'verdict', 'results_table', 'update_results', 'check_quantize_rows',
+           'check_reuse', 'check_psnr']
 
 # %% ../nbs/17_efficiency.ipynb 8
 def model_bytes(module:nn.Module, # any module
@@ -97,19 +98,11 @@ class QuantizedLayer(nn.Module):
         return F.linear(x, self.weight, layer.bias)
 
 # %% ../nbs/17_efficiency.ipynb 15
-def _replace_layers(module:nn.Module, make:Callable) -> int:
-    "Replace every Linear/Conv layer below `module` by make(layer), in place; returns how many."
-    n = 0
+def _replace_layers(module:nn.Module, make:Callable) -> None:
+    "Replace every Linear/Conv layer below `module` by make(layer), in place."
     for name, child in list(module.named_children()):
-        if isinstance(child, QUANT_LAYERS): setattr(module, name, make(child)); n += 1
-        elif not isinstance(child, QuantizedLayer): n += _replace_layers(child, make)
-    return n
-
-def _check_parts(parts) -> tuple:
-    parts = (parts,) if isinstance(parts, str) else tuple(parts)
-    bad = [p for p in parts if p not in PARTS]
-    if bad or not parts: raise ValueError(f'parts must be a non-empty choice of {PARTS}, got {parts!r}')
-    return parts
+        if isinstance(child, QUANT_LAYERS): setattr(module, name, make(child))
+        elif not isinstance(child, QuantizedLayer): _replace_layers(child, make)
 
 def quantize(pipe:TextToVideoPipeline, # the pipeline to compress (left unchanged)
              dtype:str='int8', # 'int8' (per-channel, weight-only) or 'bf16' (weights stored in bfloat16)
@@ -117,7 +110,8 @@ def quantize(pipe:TextToVideoPipeline, # the pipeline to compress (left unchange
              kernel:str='dequantize', # 'dequantize' or 'int8pack' (torch's int8 matmul for linears)
             ) -> TextToVideoPipeline:
     "A new pipeline whose every Linear and Conv layer in `parts` stores its weight in `dtype`."
-    parts = _check_parts(parts)
+    parts = (parts,) if isinstance(parts, str) else tuple(parts)
+    if not parts or set(parts) - set(PARTS): raise ValueError(f'parts must be a non-empty choice of {PARTS}, got {parts!r}')
     QuantizedLayer(nn.Linear(1, 1), dtype, kernel)  # bad dtype / kernel fail here, before the copy
     model = copy.deepcopy(pipe.model)
     for p in parts: _replace_layers(getattr(model, p), lambda l: QuantizedLayer(l, dtype, kernel))
@@ -199,9 +193,8 @@ def recipe_learner(model:TextToVideo, # trained in place: its transformer only
     empty = model.tokenize([''])
     cbs = [LRSchedule(warmup=10), GradClip(1.0),
            CondDropout(dict(input_ids=empty.input_ids[0].to(model.device), attention_mask=empty.attention_mask[0].to(model.device)))]
-    params = [p for p in model.transformer.parameters()]
     return Learner(model, denoising_loss, latent_batches(cache, model.noise_schedule, batch_size),
-                   opt=torch.optim.AdamW(params, lr=lr, weight_decay=0.0), cbs=cbs, seed=seed, mixed_precision=mixed_precision)
+                   opt=torch.optim.AdamW(model.transformer.parameters(), lr=lr, weight_decay=0.0), cbs=cbs, seed=seed, mixed_precision=mixed_precision)
 
 def prune(pipe:TextToVideoPipeline, # the pipeline to prune (left unchanged)
           sparsity:float=0.0, # unstructured: share of every transformer Linear weight zeroed
@@ -259,11 +252,7 @@ class StepCache(nn.Module):
 
     def forward(self, x, t, text_states=None, text_mask=None, pooled=None, *, context=None):
         d = self.dit
-        if context is None: context = d.encode_text(text_states, text_mask, pooled)
-        b, f, c, h, w = x.shape
-        grid = patch_grid((f, h, w), d.cfg.patch_size)
-        tokens = d.patch_embed(patchify(x, d.cfg.patch_size)) + d.pos_embed(grid, x.device, x.dtype)  # (b, n, d)
-        cond = F.silu(d.t_embed(d._timesteps(t, b, x.device)) + context.pooled)  # (b, d)
+        tokens, cond, context, grid = d.embed(x, t, text_states, text_mask, pooled, context)  # as `VideoDiT.forward`
         first = d.blocks[0](tokens, cond, context.kv[0], context.mask, grid)
         r1 = first - tokens
         if self.prev is not None and self.prev.shape == r1.shape and residual_change(r1, self.prev) < self.threshold:
@@ -272,8 +261,7 @@ class StepCache(nn.Module):
             out = first
             for block, kv in zip(d.blocks[1:], context.kv[1:]): out = block(out, cond, kv, context.mask, grid)
             self.prev, self.rest, self.full = r1, out - first, self.full + 1
-        shift, scale = d.final_ada(cond).unsqueeze(1).chunk(2, -1)
-        return unpatchify(d.final(torch.addcmul(shift, d.final_norm(out), 1 + scale)), d.cfg.patch_size, grid)
+        return d.head(out, cond, grid)
 
 # %% ../nbs/17_efficiency.ipynb 28
 def upsample_video(frames:np.ndarray, # (f, h, w, 3) in [0, 1]
@@ -324,10 +312,11 @@ def cached(pipe:TextToVideoPipeline, threshold:float=0.1) -> TunedPipeline:
     return TunedPipeline(pipe, cache=threshold)
 
 # %% ../nbs/17_efficiency.ipynb 33
-def psnr(a:np.ndarray, b:np.ndarray) -> float:
-    "Peak signal-to-noise ratio in dB of two arrays of pixels in [0, 1] (inf when equal)."
-    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(1 / mse)
+def clip_psnr(a:np.ndarray, # pixels in [0, 1], any shape
+              b:np.ndarray, # the same shape
+             ) -> float:
+    "PSNR in dB of two numpy clips, by lesson 5's `psnr` (100 dB when equal)."
+    return psnr(*(torch.from_numpy(np.ascontiguousarray(v, np.float64))[None] for v in (a, b))).item()  # a[::-1] too
 
 def encoding_cost(frames:np.ndarray, # (f, h, w, 3) in [0, 1]
                   codec:str='h264', # 'h264' (mp4) or 'gif'
@@ -346,7 +335,7 @@ def encoding_cost(frames:np.ndarray, # (f, h, w, 3) in [0, 1]
         path = Path(d) / ('v.gif' if codec == 'gif' else 'v.mp4')
         mediapy.write_video(path, ref, fps=fps, **(dict(codec='gif') if codec == 'gif' else dict(qp=qp)))
         back, size = load_video(path), path.stat().st_size
-    return dict(codec=codec, qp=qp, bytes_per_second=size * fps / len(ref), psnr=psnr(back[:len(ref), ..., :3], ref))
+    return dict(codec=codec, qp=qp, bytes_per_second=size * fps / len(ref), psnr=clip_psnr(back[:len(ref), ..., :3], ref))
 
 # %% ../nbs/17_efficiency.ipynb 36
 @contextmanager
@@ -364,11 +353,42 @@ def cpu_load(processes:int|None=None, # spinning processes; default: one per cor
         for p in procs: p.kill()
         for p in procs: p.wait()
 
-def wait_policy() -> str|None:
-    "The OpenMP wait policy this process runs with (None: libgomp's default, spinning)."
-    return os.environ.get('OMP_WAIT_POLICY')
-
 # %% ../nbs/17_efficiency.ipynb 39
+def _matmul_seconds(m:int, k:int, n:int, dtype:torch.dtype, repeats:int, device:str|torch.device='cpu') -> float:
+    "Best seconds of one (m, k) @ (k, n) matmul in `dtype` on `device` over `repeats` timed runs, after one untimed."
+    device = torch.device(device)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
+    g = torch.Generator(device=device).manual_seed(0)
+    a, b = torch.randn(m, k, generator=g, device=device).to(dtype), torch.randn(k, n, generator=g, device=device).to(dtype)
+    def timed() -> float:
+        t0 = time.perf_counter()
+        a @ b
+        sync()
+        return time.perf_counter() - t0
+    timed()  # warm-up
+    return min(timed() for _ in range(repeats))
+
+def matmul_peak_flops(dtype:torch.dtype=torch.float32, # element type of the matmul
+                      n:int=2048, # the matrices are n x n
+                      repeats:int=5, # timed repeats (the best one counts)
+                      device:str|torch.device='cpu', # where to measure
+                     ) -> float:
+    "Measured FLOP/s of an n x n matmul in `dtype` on `device` (best of `repeats`)."
+    return 2 * n ** 3 / _matmul_seconds(n, n, n, dtype, repeats, device)
+
+def step_flops(learn:Learner) -> int:
+    "FLOPs of one training step (forward and backward) of `learn`, leaving the learner's state untouched."
+    g = torch.Generator().set_state(learn.generator.get_state())
+    with torch.random.fork_rng(devices=[]):
+        batch = learn.data_fn(g)
+        def step():
+            with learn.autocast(): loss = learn.loss_fn(learn.model, batch)
+            loss.backward()
+        flops = count_flops(step)
+    learn.model.zero_grad(set_to_none=True)
+    return flops
+
+# %% ../nbs/17_efficiency.ipynb 43
 def step_utilisation(learn:Learner, # a learner on the step to measure
                      steps:int=10, # timed steps (after 2 untimed)
                     ) -> dict:
@@ -385,13 +405,7 @@ def matmul_share_at(m:int, k:int, n:int, # (m, k) @ (k, n): the shapes of the mo
                     dtype:torch.dtype=torch.float32, # element type
                    ) -> float:
     "FLOP/s of one matmul of the given shape as a share of `matmul_peak_flops`: the floor small layers put on a step."
-    g = torch.Generator().manual_seed(0)
-    a, b = torch.randn(m, k, generator=g).to(dtype), torch.randn(k, n, generator=g).to(dtype)
-    a @ b
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t0)
-    return 2 * m * k * n / best / matmul_peak_flops(dtype)
+    return 2 * m * k * n / _matmul_seconds(m, k, n, dtype, repeats) / matmul_peak_flops(dtype)
 
 def profile_step(learn:Learner, # a learner on the step to profile
                  steps:int=5, # profiled steps
@@ -407,7 +421,7 @@ def profile_step(learn:Learner, # a learner on the step to profile
     return [dict(op=e.key, share=e.self_cpu_time_total / total, calls=e.count / steps,
                  ms=e.self_cpu_time_total / 1000 / steps) for e in events[:top]]
 
-# %% ../nbs/17_efficiency.ipynb 42
+# %% ../nbs/17_efficiency.ipynb 46
 ROW_ORDER = ('baseline', 'quantization', 'pruning', 'caching', 'steps', 'batch', 'parallel', 'resolution', 'encoding',
              'busy')  # the table's parts, in the order of the accounts' list
 
@@ -447,23 +461,7 @@ def update_results(path:str|Path, # the results JSON (created if missing)
     atomic_write(path, lambda f: f.write(json.dumps(res, indent=1).encode()))
     return res
 
-# %% ../nbs/17_efficiency.ipynb 46
-def tradeoff_figure(results:dict) -> np.ndarray:
-    "Fidelity (seen) against relative time: the cache's thresholds and each sampler's step counts, as an image."
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    c = results['curves']['cache']
-    axes[0].plot([r['relative_time'] for r in c], [r['seen'] for r in c], 'o-')
-    for r in c: axes[0].annotate(f"{r['threshold']:g}", (r['relative_time'], r['seen']), fontsize=7)
-    axes[0].set(xlabel='time / uncached time', ylabel='fidelity seen (%)', title='step cache: thresholds')
-    for sampler, rows in results['curves']['steps'].items():
-        axes[1].plot([r['steps'] for r in rows], [r['seen'] for r in rows], 'o-', label=sampler)
-    axes[1].set(xlabel='sampler steps', ylabel='fidelity seen (%)', title='fewer steps', xscale='log')
-    axes[1].legend()
-    fig.tight_layout()
-    return figure_image(fig)
-
-# %% ../nbs/17_efficiency.ipynb 54
+# %% ../nbs/17_efficiency.ipynb 58
 def check_quantize_rows(fn:Callable, # fn(w (o, i)) -> (q int8 (o, i), scale (o,))
                        ) -> bool:
     "Exercise 1: symmetric int8 with one scale per output channel."
@@ -503,6 +501,6 @@ def check_psnr(fn:Callable, # fn(a, b) -> dB for pixels in [0, 1]
     for b in (a * 0.9, np.clip(a + 0.05, 0, 1), a[::-1]):
         out, hint = try_answer(fn, a, b)
         if hint: return report(False, 'psnr', hint)
-        if not isinstance(out, (int, float, np.floating)) or abs(out - psnr(a, b)) > 1e-3:
-            return report(False, 'psnr', f'expected {psnr(a, b):.3f} dB, got {out!r}: 10 log10(1 / MSE) with a peak of 1')
+        if not isinstance(out, (int, float, np.floating)) or abs(out - clip_psnr(a, b)) > 1e-3:
+            return report(False, 'psnr', f'expected {clip_psnr(a, b):.3f} dB, got {out!r}: 10 log10(1 / MSE) with a peak of 1')
     return report(True, 'psnr')

@@ -11,13 +11,13 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 from .core import check_video, to_tensor_video, make_generator
-from .data import (COLOURS, EXTRA_COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, parse_caption, render_alpha, vocab)
+from .data import (ShapesWorld, COLOURS, EXTRA_COLOURS, SHAPES, SIZES, DIRECTIONS, ATTRIBUTES, parse_caption, render_alpha, vocab)
 
 # %% auto 0
 __all__ = ['ABS_THRESHOLD', 'PEAK_SHARE', 'STILL', 'WINDOW_MARGIN', 'FLOAT_SLACK', 'LAYOUTS', 'MIN_OVERLAP', 'MAX_STRAY',
            'NO_OBJECT', 'object_mask', 'largest_blob', 'blob_stats', 'nearest_colour', 'motion_direction', 'degrade',
-           'shape_scores', 'as_video_batch', 'describe_batch', 'describe', 'judge', 'prompt_fidelity', 'check_centroid',
-           'check_iou', 'check_direction']
+           'shape_scores', 'as_video_batch', 'describe_batch', 'describe', 'judge', 'prompt_fidelity',
+           'evaluate_pipeline', 'check_centroid', 'check_iou', 'check_direction']
 
 # %% ../nbs/02_evaluation.ipynb 6
 ABS_THRESHOLD = 0.35  # object pixels: brightest channel above this ...
@@ -286,11 +286,36 @@ def prompt_fidelity(videos, # (b, f, 3, h, w) tensor or a list of clips
     return res
 
 # %% ../nbs/02_evaluation.ipynb 45
+def evaluate_pipeline(pipe, # called like lesson 10's `TextToVideoPipeline`: prompts in, `.frames` (one (f, h, w, 3) clip each) out
+                      n:int=200, # videos per split
+                      num_inference_steps:int|None=None, # sampler steps (default: the model's)
+                      guidance_scale:float|None=None, # default: the model's
+                      seed:int=0, # prompts and noise
+                      batch_size:int=64, # videos per call
+                      size:Sequence[int]|None=None, # (frames, height, width) of the videos; default: the model's
+                     ) -> dict:
+    "Prompt fidelity on prompts of seen and of held-out combinations, plus frame change vs real clips, per split."
+    f, h, w = size or pipe.config.default_size
+    results = {}
+    for split in ('train', 'heldout'):
+        world = ShapesWorld(split=split, frames=f, height=h, width=w, seed=seed)
+        real = world.batch(range(n))
+        prompts, videos = real['caption'], []
+        for i in range(0, n, batch_size):
+            out = pipe(prompts[i:i + batch_size], num_frames=f, height=h, width=w, num_inference_steps=num_inference_steps,
+                       guidance_scale=guidance_scale, seed=seed + i)
+            videos += [torch.from_numpy(v).permute(0, 3, 1, 2) for v in out.frames]
+        videos = torch.stack(videos)  # (n, f, 3, h, w)
+        change = lambda v: (v[:, 1:] - v[:, :-1]).abs().mean().item()
+        results['seen' if split == 'train' else 'held-out'] = dict(
+            **prompt_fidelity(videos, prompts), frame_change_ratio=change(videos) / change(real['video']))
+    return results
+
+# %% ../nbs/02_evaluation.ipynb 49
 from .core import report, try_answer
 
 def _masks() -> torch.Tensor:
     "Test masks for the exercises: a few world clips' blobs (square, landscape, portrait), `(n, h, w)` bool."
-    from vidlab.data import ShapesWorld
     out = []
     for f, h, w in [(4, 32, 32), (4, 24, 40), (4, 40, 24)]:
         v = ShapesWorld('all', frames=f, height=h, width=w).batch(range(3))['video']  # (3, f, 3, h, w)
@@ -331,7 +356,6 @@ def check_iou(fn, # your `iou(a, b)` of two (h, w) bool masks -> float
 def check_direction(fn, # your `direction(centroids (f, 2), side) -> 'left'|'right'|'up'|'down'|'still'`
                    ) -> bool:
     "Check the direction rule against `motion_direction` on world clips of several shapes and on still tracks."
-    from vidlab.data import ShapesWorld
     for f, h, w in [(16, 32, 32), (8, 24, 48), (20, 64, 32)]:
         p = ShapesWorld('all', frames=f, height=h, width=w).params(range(12))
         tracks = p['start'][:, None] + torch.arange(f)[None, :, None] * p['velocity'][:, None]  # (12, f, 2)

@@ -4,32 +4,38 @@
 
 # %% ../nbs/18_finetuning.ipynb 4
 from __future__ import annotations
-import hashlib, json, math, time
+import copy, hashlib, json, math, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import torch
 from torch import nn
-from .core import (get_device, save_safetensors, load_safetensors, save_video, load_video, atomic_write, figure_image,
-                         to_tensor_video, check_video, report, try_answer)
+from .core import (get_device, save_safetensors, load_safetensors, save_video, load_video, atomic_write, to_tensor_video,
+                         check_video, report, try_answer, answer_agrees, check_answer)
 from .data import ShapesWorld, VideoFolder, CAPTIONS_FILE, SHAPES, SIZES, DIRECTIONS, caption, resize_video
+from .evaluation import prompt_fidelity
 from .tokenizer import BPETokenizer, normalize, pre_tokenize
 from .text_encoder import TextEncoder
 from .vae import vae_loss, VAETrainConfig
 from .training import Learner, ProgressBar, LRSchedule, GradClip, NaNGuard, CondDropout, Checkpoint
 from .pipeline import TextToVideo, TextToVideoPipeline, default_model_dir
-from .recipe import latent_cache, latent_batches, denoising_loss, record_run
+from .recipe import latent_cache, latent_batches, denoising_loss, record_run, folder_cache, mixed_batches
 
 # %% auto 0
-__all__ = ['VAE_HEAD', 'LORA_TARGETS', 'ADAPTER_FORMAT', 'ADAPTER_FILE', 'FIGURES_FILE', 'write_concept_folder', 'read_folder',
-           'new_words', 'extend_vocabulary', 'FinetuneConfig', 'folder_cache', 'mixed_batches', 'LoRALinear',
-           'lora_layers', 'add_lora', 'remove_lora', 'lora_equivalence', 'base_fingerprint', 'save_adapter',
-           'load_adapter', 'merge_adapter', 'unmerge_adapter', 'unload_adapter', 'finetune', 'concept_prompts',
-           'finetune_fidelity', 'load_figures', 'figures_table', 'figures_image', 'check_lora_forward', 'check_merge',
-           'check_lora_numbers']
+__all__ = ['VAE_HEAD', 'LORA_TARGETS', 'ADAPTER_FORMAT', 'ADAPTER_FILE', 'concept_prompts', 'write_concept_folder', 'read_folder',
+           'new_words', 'extend_vocabulary', 'FinetuneConfig', 'LoRALinear', 'lora_layers', 'add_lora', 'remove_lora',
+           'lora_equivalence', 'base_fingerprint', 'save_adapter', 'load_adapter', 'merge_adapter', 'unmerge_adapter',
+           'unload_adapter', 'finetune', 'finetune_fidelity', 'check_lora_forward', 'check_merge', 'check_lora_numbers']
 
 # %% ../nbs/18_finetuning.ipynb 9
+def concept_prompts(colour:str='purple', # an opt-in colour
+                    n:int=24, # prompts: the 24 combinations of the colour, repeated
+                   ) -> list[str]:
+    "Captions of every shape, size and direction in a new colour (the new clips' captions, and the new-concept test set)."
+    caps = [caption(colour, s, z, d, concepts=[colour]) for s in SHAPES for z in SIZES for d in DIRECTIONS]
+    return [caps[i % len(caps)] for i in range(n)]
+
 def write_concept_folder(root:str|Path, # folder to write (created; must not hold a captions.jsonl yet)
                          n:int, # clips
                          colour:str='purple', # an opt-in colour of the world (`data.EXTRA_COLOURS`)
@@ -41,7 +47,7 @@ def write_concept_folder(root:str|Path, # folder to write (created; must not hol
     root = Path(root)
     if (root / CAPTIONS_FILE).exists(): raise ValueError(f'{root / CAPTIONS_FILE} exists: write the clips into a new folder')
     if not (isinstance(n, int) and n >= 1): raise ValueError(f'n must be a positive int, got {n!r}')
-    combos = [dict(colour=colour, shape=s, size=z, direction=d) for s in SHAPES for z in SIZES for d in DIRECTIONS]
+    combos = concept_prompts(colour)  # the 24 captions
     order = torch.randperm(len(combos), generator=torch.Generator().manual_seed(seed)).tolist()
     specs = [combos[order[i % len(combos)]] for i in range(n)]  # every combination once before any twice
     clips = ShapesWorld('all', frames=frames, size=size).render_batch(specs, seed=seed, concepts=[colour])
@@ -81,11 +87,8 @@ def new_words(captions:Sequence[str], # the captions of the new clips
               tokenizer:BPETokenizer, # the model's tokenizer
              ) -> list[str]:
     "The (normalised) words of `captions` the tokenizer does not know, in order of first use."
-    out = []
-    for cap in captions:
-        for w in pre_tokenize(normalize(cap)):
-            if tokenizer.token_to_id(w) is None and w not in out: out.append(w)
-    return out
+    words = dict.fromkeys(w for cap in captions for w in pre_tokenize(normalize(cap)))  # each once, in order
+    return [w for w in words if tokenizer.token_to_id(w) is None]
 
 def extend_vocabulary(model:TextToVideo, # its tokenizer and text encoder grow (in place)
                       words:Sequence[str], # new words (see `new_words`)
@@ -106,9 +109,7 @@ def extend_vocabulary(model:TextToVideo, # its tokenizer and text encoder grow (
     g = torch.Generator().manual_seed(seed)
     rows = (torch.randn(len(words), old.shape[1], generator=g) * te.cfg.init_std if init == 'random'
             else old.mean(0, keepdim=True).cpu().expand(len(words), -1))  # (k, d)
-    emb = nn.Embedding(len(old) + len(words), old.shape[1]).to(old.device)
-    with torch.no_grad(): emb.weight.copy_(torch.cat([old, rows.to(old)]))
-    emb.weight.requires_grad_(te.tok_emb.weight.requires_grad)
+    emb = nn.Embedding.from_pretrained(torch.cat([old, rows.to(old)]), freeze=not te.tok_emb.weight.requires_grad)  # (v + k, d)
     te.tok_emb, te.cfg = emb, replace(te.cfg, vocab_size=len(old) + len(words))
     model.tokenizer = BPETokenizer({**tok.vocab, **dict(zip(words, ids))}, tok.merges, word_level=True)
     return ids
@@ -165,7 +166,7 @@ def _vae_stage(model:TextToVideo, videos:torch.Tensor, cfg:FinetuneConfig, seed:
         new = videos[torch.randint(0, len(videos), (k,), generator=g)]
         old = world.batch(torch.randint(0, len(world), (cfg.vae_batch - k,), generator=g).tolist())['video']
         return dict(video=torch.cat([new, old]).to(model.device))
-    loss_fn = lambda vae, b: vae_loss(vae, b['video'], tc.kl_weight, tc.object_weight, tc.object_threshold)['loss']
+    loss_fn = lambda vae, b: vae_loss(vae, b['video'], tc)['loss']
     cbs = [GradClip(tc.grad_clip), NaNGuard()] + ([ProgressBar()] if progress else [])
     if ckpt is not None: cbs.append(Checkpoint(ckpt, every=cfg.checkpoint_every))
     learn = Learner(vae, loss_fn, data_fn, opt=lambda ps: torch.optim.AdamW(ps, lr=cfg.vae_lr, weight_decay=0.0), cbs=cbs, seed=seed)
@@ -174,25 +175,6 @@ def _vae_stage(model:TextToVideo, videos:torch.Tensor, cfg:FinetuneConfig, seed:
         learn.fit(cfg.vae_steps)
     vae.requires_grad_(False).eval()
     return learn
-
-@torch.no_grad()
-def folder_cache(model:TextToVideo, # its VAE encodes, its tokenizer reads
-                 videos:torch.Tensor, # (n, f, 3, h, w) clips
-                 captions:Sequence[str], # one per clip
-                 batch_size:int=64, # clips per VAE call
-                ) -> dict:
-    "Latents and prompt ids of your clips, in `recipe.latent_cache`'s format (so `latent_batches` draws from it)."
-    z = torch.cat([model.encode_video(videos[i:i + batch_size].to(model.device)) for i in range(0, len(videos), batch_size)])
-    tb = model.tokenize(list(captions)).to(model.device)
-    return dict(latents=z, input_ids=tb.input_ids, attention_mask=tb.attention_mask)
-
-def mixed_batches(fns:Sequence, # data_fn(generator) -> dict of tensors with the same keys, one per source
-                 ) -> callable:
-    "One data_fn from several: draw from each source in turn and concatenate (fixed shares of every batch)."
-    def data_fn(g):
-        parts = [f(g) for f in fns]
-        return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    return data_fn
 
 # %% ../nbs/18_finetuning.ipynb 24
 LORA_TARGETS = ('qkv', 'proj', 'q', 'kv', 'cross_proj', 'mlp.0', 'mlp.2')  # each DiT block's attention and MLP projections
@@ -228,12 +210,16 @@ class LoRALinear(nn.Module):
     @torch.no_grad()
     def merge(self):
         "Add the update into W: same outputs, no extra work per call."
-        if not self.merged: self.base.weight += self.delta_weight(); self.merged = True
+        if not self.merged:
+            self.base.weight += self.delta_weight()
+            self.merged = True
 
     @torch.no_grad()
     def unmerge(self):
         "Subtract the update from W again."
-        if self.merged: self.base.weight -= self.delta_weight(); self.merged = False
+        if self.merged:
+            self.base.weight -= self.delta_weight()
+            self.merged = False
 
 # %% ../nbs/18_finetuning.ipynb 27
 def lora_layers(module:nn.Module) -> dict[str, LoRALinear]:
@@ -280,7 +266,6 @@ def lora_equivalence(transformer:nn.Module|None=None, # a VideoDiT whose first b
                      seed:int=0, # the A, B values and the inputs
                     ) -> dict:
     "Our `LoRALinear` against peft's LoRA layer on the same weights: largest differences of outputs, updates and merged weights."
-    import copy
     try:
         import peft
         from peft.tuners.lora import Linear as PeftLinear, LoraConfig
@@ -294,13 +279,14 @@ def lora_equivalence(transformer:nn.Module|None=None, # a VideoDiT whose first b
         except TypeError: theirs = PeftLinear(copy.deepcopy(base), 'default', r=rank, lora_alpha=alpha)  # peft before `config=`
         with torch.no_grad():
             ours.B.normal_(0, 0.02, generator=g)  # a trained-looking B (zero at init would make every check trivial)
-            theirs.lora_A['default'].weight.copy_(ours.A); theirs.lora_B['default'].weight.copy_(ours.B)
+            theirs.lora_A['default'].weight.copy_(ours.A)
+            theirs.lora_B['default'].weight.copy_(ours.B)
             x = torch.randn(2, 16, base.in_features, generator=g)  # (b, n, in) tokens
             out = (ours(x) - theirs(x)).abs().max().item()
             delta = (ours.delta_weight() - theirs.get_delta_weight('default')).abs().max().item()
-            ours.merge(); theirs.merge()
+            for layer in (ours, theirs): layer.merge()
             merged = max((ours.base.weight - theirs.base_layer.weight).abs().max().item(), (ours(x) - theirs(x)).abs().max().item())
-            ours.unmerge(); theirs.unmerge()
+            for layer in (ours, theirs): layer.unmerge()
             unmerged = (ours.base.weight - base.weight).abs().max().item()
         rows.append(dict(layer=name, shape=f'{base.in_features}->{base.out_features}', output=out, delta=delta, merged=merged,
                          unmerged=unmerged))
@@ -314,7 +300,9 @@ def base_fingerprint(model:TextToVideo) -> str:
     "A short sha256 of the transformer's base weights (LoRA matrices left out): an adapter fits only its base."
     named = {n.replace('.base.', '.'): p for n, p in model.transformer.named_parameters() if not n.endswith(('.A', '.B'))}
     h = hashlib.sha256()
-    for name in sorted(named): h.update(name.encode()); h.update(named[name].detach().float().cpu().numpy().tobytes())
+    for name in sorted(named):
+        h.update(name.encode())
+        h.update(named[name].detach().float().cpu().numpy().tobytes())
     return h.hexdigest()[:16]
 
 def save_adapter(model:TextToVideo, # a model with LoRA layers (unmerged) and possibly new words
@@ -358,7 +346,7 @@ def load_adapter(pipe:TextToVideoPipeline|TextToVideo, # the base model (changed
     add_lora(m.transformer, meta['rank'], meta['alpha'], meta['targets'])
     with torch.no_grad():
         for n, layer in lora_layers(m.transformer).items():
-            layer.A.copy_(tensors[f'transformer.{n}.A']); layer.B.copy_(tensors[f'transformer.{n}.B'])
+            for k in ('A', 'B'): getattr(layer, k).copy_(tensors[f'transformer.{n}.{k}'])
         for n, p in _head(m.vae).items():
             if f'vae.{n}' in tensors: p.copy_(tensors[f'vae.{n}'])
     m.eval()
@@ -425,13 +413,12 @@ def finetune(data:str|Path, # a VideoFolder of your clips (see `read_folder`)
            CondDropout(dict(input_ids=empty.input_ids[0].to(m.device), attention_mask=empty.attention_mask[0].to(m.device)), p=cfg.cond_dropout)]
     if progress: cbs.append(ProgressBar())
     if out is not None: cbs.append(Checkpoint(ckpt('checkpoint.safetensors'), every=cfg.checkpoint_every))
-    params = [p for p in m.parameters() if p.requires_grad]
-    learn = Learner(m, denoising_loss, data_fn, opt=torch.optim.AdamW(params, lr=cfg.peak_lr, weight_decay=0.0), cbs=cbs, seed=seed)
+    learn = Learner(m, denoising_loss, data_fn, opt=lambda ps: torch.optim.AdamW(ps, lr=cfg.peak_lr, weight_decay=0.0), cbs=cbs, seed=seed)
     learn.fit(cfg.steps)
     m.eval()
     losses = [h['loss'] for h in learn.history]
     m.finetune_log = dict(words=words, clips=len(videos), rank=cfg.rank, from_scratch=cfg.from_scratch, steps=learn.step,
-                          vae_steps=vae_learn.step if vae_learn else 0, trained_params=sum(p.numel() for p in params),
+                          vae_steps=vae_learn.step if vae_learn else 0, trained_params=sum(p.numel() for p in learn.trained.values()),
                           seconds=round(time.perf_counter() - t0, 1), vae_seconds=round(t_vae, 1),
                           first_loss=float(np.mean(losses[:10])) if losses else None,
                           final_loss=float(np.mean(losses[-20:])) if losses else None)
@@ -442,13 +429,6 @@ def finetune(data:str|Path, # a VideoFolder of your clips (see `read_folder`)
     return m
 
 # %% ../nbs/18_finetuning.ipynb 40
-def concept_prompts(colour:str='purple', # an opt-in colour
-                    n:int=24, # prompts: the 24 combinations of the colour, repeated
-                   ) -> list[str]:
-    "Captions of every shape, size and direction in a new colour (the new-concept test set)."
-    caps = [caption(colour, s, z, d, concepts=[colour]) for s in SHAPES for z in SIZES for d in DIRECTIONS]
-    return [caps[i % len(caps)] for i in range(n)]
-
 @torch.no_grad()
 def finetune_fidelity(model:TextToVideoPipeline|TextToVideo, # the model to judge
                       colour:str='purple', # the new concept
@@ -457,7 +437,6 @@ def finetune_fidelity(model:TextToVideoPipeline|TextToVideo, # the model to judg
                       num_inference_steps:int|None=None, # default: the model's
                      ) -> dict:
     "Prompt fidelity on the new concept (`new`) and on the world's training prompts (`old`), read with the concept known."
-    from vidlab.evaluation import prompt_fidelity
     m = _model(model).eval()
     old = ShapesWorld('train', seed=seed + 1).batch(range(n))['caption']  # the prompts `recipe.fidelity_eval` uses
     res = {}
@@ -467,85 +446,40 @@ def finetune_fidelity(model:TextToVideoPipeline|TextToVideo, # the model to judg
         res[kind] = prompt_fidelity(videos.cpu(), prompts, concepts=[colour])['all']
     return res
 
-# %% ../nbs/18_finetuning.ipynb 43
-FIGURES_FILE = 'finetune.json'  # the benchmark's figures, in vidlab/assets
-
-def load_figures(path:str|Path|None=None, # a JSON written by benchmarks/finetune.py (default: the shipped one)
-                ) -> dict:
-    "The fine-tuning benchmark's figures."
-    path = Path(path) if path is not None else default_model_dir().parent / FIGURES_FILE
-    if not path.exists(): raise FileNotFoundError(f'no figures at {path}: run python benchmarks/finetune.py')
-    return json.loads(path.read_text())
-
-def figures_table(res:dict) -> str:
-    "The benchmark's table as markdown: method, new and old fidelity, old kept, steps, minutes, trained numbers, bytes."
-    base_old = res['base']['old']
-    rows = ['| method | new concept | old prompts | old kept | steps | minutes | trained | bytes | of base |', '|' + ' --- |' * 9]
-    rows.append(f"| shipped model | {res['base']['new']:.0%} | {base_old:.0%} | 100% | 0 | 0 | 0 | {res['base_bytes']:,} | 100% |")
-    for r in res['table']:
-        rows.append(f"| {r['method']} | {r['new']:.0%} | {r['old']:.0%} | {r['old'] / max(base_old, 1e-9):.0%} | {r['steps']} + "
-                    f"{r['vae_steps']} | {r['minutes']:.1f} | {r['trained_params']:,} | {r['bytes']:,} | {r['bytes'] / res['base_bytes']:.1%} |")
-    return '\n'.join(rows)
-
-def figures_image(res:dict) -> np.ndarray:
-    "Pure: the figures -> an image: fidelity per method (new and old) and the clips-needed curve."
-    import matplotlib.pyplot as plt
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2))
-    names = [r['method'] for r in res['table']]
-    x = np.arange(len(names))
-    a.bar(x - 0.2, [r['new'] for r in res['table']], 0.4, label='new concept (purple)')
-    a.bar(x + 0.2, [r['old'] for r in res['table']], 0.4, label='old prompts')
-    a.axhline(0.9, ls='--', c='C0', lw=1); a.axhline(0.95 * res['base']['old'], ls='--', c='C1', lw=1)
-    a.set_xticks(x, names, fontsize=8); a.set_ylim(0, 1.05); a.set_ylabel('prompt fidelity'); a.legend(fontsize=7, loc='lower left')
-    a.set_title(f"{res['table'][0]['clips'] if res['table'] else 0} clips, {res['settings']['steps']} steps each", fontsize=9)
-    c = sorted(res['curve'], key=lambda r: r['clips'])
-    b.plot([r['clips'] for r in c], [r['new'] for r in c], 'o-', label='new concept')
-    b.plot([r['clips'] for r in c], [r['old'] for r in c], 's--', label='old prompts')
-    b.set_xscale('log', base=2); b.set_ylim(0, 1.05); b.set_xlabel('clips in the folder'); b.legend(fontsize=7)
-    b.set_title('clips needed (LoRA rank 4)', fontsize=9)
-    fig.tight_layout()
-    return figure_image(fig)
-
 # %% ../nbs/18_finetuning.ipynb 48
-def _lora_case(seed:int, d:int, k:int, r:int) -> tuple:
-    "A random layer and LoRA matrices: x (2, 5, k), W (d, k), b (d,), A (r, k), B (d, r)."
+def _lora_case(seed:int, d:int, k:int, r:int, alpha:float) -> tuple:
+    "Random x (2, 5, k), W (d, k), b (d,), A (r, k), B (d, r), and our `LoRALinear` holding W, b, A, B."
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(2, 5, k, generator=g), torch.randn(d, k, generator=g), torch.randn(d, generator=g),
-            torch.randn(r, k, generator=g), torch.randn(d, r, generator=g))
+    x, W, b, A, B = (torch.randn(shape, generator=g) for shape in [(2, 5, k), (d, k), (d,), (r, k), (d, r)])
+    layer = LoRALinear(nn.utils.skip_init(nn.Linear, k, d), r, alpha, generator=g)  # no draw from the global RNG
+    with torch.no_grad():
+        for p, v in zip((layer.base.weight, layer.base.bias, layer.A, layer.B), (W, b, A, B)): p.copy_(v)
+    return x, W, b, A, B, layer
 
 def check_lora_forward(fn, # your `lora_forward(x, W, b, A, B, alpha) -> y`
                       ) -> bool:
     "Check a LoRA layer's output, W x + b + (alpha / r) B A x, against `LoRALinear` on a few shapes."
     for seed, (d, k, r, alpha) in enumerate([(6, 4, 2, 2.0), (8, 5, 1, 4.0), (3, 7, 3, 1.0)]):
-        x, W, b, A, B = _lora_case(seed, d, k, r)
+        x, W, b, A, B, layer = _lora_case(seed, d, k, r, alpha)
         out, hint = try_answer(fn, x, W, b, A, B, alpha)
-        if hint: return report(False, 'lora_forward', hint)
-        layer = nn.Linear(k, d)
-        with torch.no_grad(): layer.weight.copy_(W); layer.bias.copy_(b)
-        ref = LoRALinear(layer, r, alpha)
-        with torch.no_grad(): ref.A.copy_(A); ref.B.copy_(B); want = ref(x)
-        if not isinstance(out, torch.Tensor) or out.shape != want.shape:
-            return report(False, 'lora_forward', f'return a tensor of shape {tuple(want.shape)}, got {getattr(out, "shape", type(out))}.')
-        if not torch.allclose(out, want, atol=1e-4):
-            unscaled = x @ W.T + b + x @ A.T @ B.T
-            hint = ('the update is scaled by alpha / r.' if torch.allclose(out, unscaled, atol=1e-4) else
-                    'y = x W^T + b + (alpha / r) x A^T B^T: A is (r, k), B is (d, r).')
-            return report(False, 'lora_forward', f'rank {r}, alpha {alpha}: wrong values; {hint}')
+        want = layer(x).detach()
+        if not answer_agrees(out, want, atol=1e-4):
+            return check_answer('lora_forward', out, hint, want, {
+                f'rank {r}, alpha {alpha}: the update is scaled by alpha / r.': x @ W.T + b + x @ A.T @ B.T}, atol=1e-4,
+                otherwise=f'rank {r}, alpha {alpha}: wrong values; y = x W^T + b + (alpha / r) x A^T B^T: A is (r, k), B is (d, r).')
     return report(True, 'lora_forward')
 
 def check_merge(fn, # your `merge(W, A, B, alpha) -> the merged weight (d, k)`
                ) -> bool:
     "Check merging a LoRA update into its weight, W + (alpha / r) B A, against `LoRALinear.merge`."
     for seed, (d, k, r, alpha) in enumerate([(6, 4, 2, 2.0), (8, 5, 1, 4.0), (3, 7, 3, 6.0)]):
-        x, W, b, A, B = _lora_case(seed, d, k, r)
+        x, W, b, A, B, layer = _lora_case(seed, d, k, r, alpha)
         out, hint = try_answer(fn, W.clone(), A, B, alpha)
-        if hint: return report(False, 'merge', hint)
-        want = W + alpha / r * B @ A
-        if not isinstance(out, torch.Tensor) or out.shape != want.shape:
-            return report(False, 'merge', f'return the (d, k) = {tuple(want.shape)} weight, got {getattr(out, "shape", type(out))}.')
-        if not torch.allclose(out, want, atol=1e-4):
-            hint = 'scale the update by alpha / r.' if torch.allclose(out, W + B @ A, atol=1e-4) else 'W + (alpha / r) B A: B is (d, r), A is (r, k).'
-            return report(False, 'merge', f'rank {r}, alpha {alpha}: wrong weight; {hint}')
+        layer.merge()
+        if not answer_agrees(out, layer.base.weight, atol=1e-4):
+            return check_answer('merge', out, hint, layer.base.weight, {
+                f'rank {r}, alpha {alpha}: scale the update by alpha / r.': W + B @ A}, atol=1e-4,
+                otherwise=f'rank {r}, alpha {alpha}: wrong weight; W + (alpha / r) B A: B is (d, r), A is (r, k).')
     return report(True, 'merge')
 
 def check_lora_numbers(fn, # your `lora_numbers(shapes, r) -> trainable numbers` for layers of (d, k) weights
@@ -554,10 +488,9 @@ def check_lora_numbers(fn, # your `lora_numbers(shapes, r) -> trainable numbers`
     shapes = [(192, 64), (64, 64), (64, 64), (128, 64), (64, 64), (256, 64), (64, 256)]  # one block's targets (d, k)
     for r, layers in [(1, shapes), (4, shapes * 4), (16, shapes[:2])]:
         out, hint = try_answer(fn, list(layers), r)
-        if hint: return report(False, 'lora_numbers', hint)
         want = sum(r * (d + k) for d, k in layers)
-        if out != want:
-            full = sum(d * k for d, k in layers)
-            hint = 'that counts the full weights, d k each.' if out == full else 'each layer trains A (r, k) and B (d, r).'
-            return report(False, 'lora_numbers', f'rank {r} on {len(layers)} layers: expected {want:,}, got {out!r}; {hint}')
+        if not answer_agrees(out, want, atol=0, rtol=0):  # a count: exactly
+            return check_answer('lora_numbers', out, hint, want, {'that counts the full weights, d k each.': sum(d * k for d, k in layers)},
+                                atol=0, rtol=0, otherwise=f'rank {r} on {len(layers)} layers: expected {want:,}, got {out!r}; '
+                                                          'each layer trains A (r, k) and B (d, r).')
     return report(True, 'lora_numbers')

@@ -19,9 +19,10 @@ from .training import (Learner, ProgressBar, LossPlot, LRSchedule, GradClip, EMA
 from .pipeline import TextToVideo, TextToVideoConfig, TINY
 
 # %% auto 0
-__all__ = ['BUCKETS', 'PRESETS', 'BucketSampler', 'bucketed', 'TrainConfig', 'BucketWorld', 'latent_cache', 'cache_sizes',
-           'denoising_loss', 'latent_batches', 'fidelity_eval', 'record_run', 'train_text_to_video', 'fidelity_curve',
-           'plot_fidelity_curve', 'check_bucket_batch_size', 'check_cache_sizes']
+__all__ = ['BUCKETS', 'PRESETS', 'BucketSampler', 'bucketed', 'TrainConfig', 'BucketWorld', 'latent_cache', 'folder_cache',
+           'mixed_batches', 'cache_sizes', 'denoising_loss', 'latent_batches', 'fidelity_eval', 'record_run',
+           'train_text_to_video', 'fidelity_curve', 'plot_fidelity_curve', 'check_bucket_batch_size',
+           'check_cache_sizes']
 
 # %% ../nbs/11_recipe.ipynb 6
 class BucketSampler:
@@ -90,8 +91,8 @@ PRESETS = {  # name -> (model config, training recipe)
     'default': (TextToVideoConfig(), TrainConfig()),
     'bucketed': (TextToVideoConfig(buckets=BUCKETS), TrainConfig(bucket_weights=[3] + [1] * (len(BUCKETS) - 1))),
     'progressive': (TextToVideoConfig(buckets=BUCKETS),  # the default model, then more steps on every bucket
-                    TrainConfig(base='default', vae_steps=0, steps=1500, lr=1e-3, warmup=50, n_latents=2048,
-                                bucket_weights=[4, 1, 1, 1, 1, 1, 3, 3])),  # landscape, portrait: new positions to learn
+                    TrainConfig(base='default', vae_steps=0, steps=4000, lr=1e-3, warmup=50, n_latents=2048,
+                                bucket_weights=[4, 1, 1, 2, 1, 2, 3, 3])),  # 24x24, 64x64: x2; landscape, portrait: x3
     'tiny': (replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [8, 32, 64]]),  # three buckets, so tests exercise them
              TrainConfig(vae_steps=20, steps=40, batch_size=8, n_latents=64, warmup=5, eval_every=20, eval_n=4, checkpoint_every=20)),
     'tiny_progressive': (replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [8, 32, 64]]),  # tiny, then 20 steps on buckets
@@ -129,9 +130,29 @@ def latent_cache(model:TextToVideo, # its VAE encodes
     latents, caps = [], []
     for i in range(0, n, batch_size):
         b = world.batch(range(i, min(n, i + batch_size)))
-        latents.append(model.encode_video(b['video'].to(model.device))); caps += b['caption']
+        latents.append(model.encode_video(b['video'].to(model.device)))
+        caps += b['caption']
     tb = model.tokenize(caps).to(model.device)
     return dict(latents=torch.cat(latents), input_ids=tb.input_ids, attention_mask=tb.attention_mask)
+
+@torch.no_grad()
+def folder_cache(model:TextToVideo, # its VAE encodes, its tokenizer reads
+                 videos:torch.Tensor, # (n, f, 3, h, w) clips
+                 captions:Sequence[str], # one per clip
+                 batch_size:int=64, # clips per VAE call
+                ) -> dict:
+    "Latents and prompt ids of your clips, in `latent_cache`'s format (so `latent_batches` draws from it)."
+    z = torch.cat([model.encode_video(videos[i:i + batch_size].to(model.device)) for i in range(0, len(videos), batch_size)])
+    tb = model.tokenize(list(captions)).to(model.device)
+    return dict(latents=z, input_ids=tb.input_ids, attention_mask=tb.attention_mask)
+
+def mixed_batches(fns:Sequence, # data_fn(generator) -> dict of tensors with the same keys, one per source
+                 ) -> callable:
+    "One data_fn from several: draw from each source in turn and concatenate (fixed shares of every batch)."
+    def data_fn(g):
+        parts = [f(g) for f in fns]
+        return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    return data_fn
 
 def cache_sizes(buckets:list, # (frames, height, width), the first the reference
                 n:int, # clips of the reference size the whole cache may hold (its pixel budget)
@@ -176,7 +197,7 @@ def fidelity_eval(n:int, # videos per check
         return dict(fidelity=r['all'], shape=r['shape'])
     return eval_fn
 
-# %% ../nbs/11_recipe.ipynb 17
+# %% ../nbs/11_recipe.ipynb 19
 def _hand_over(module:nn.Module) -> nn.Module:
     "A trained stage, frozen for the next: no gradients left over, no grad, eval mode (as a resumed process loads it)."
     module.zero_grad(set_to_none=True)
@@ -212,7 +233,7 @@ def record_run(out:Path, # the run's folder
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(json.dumps(run).encode()))
 
-# %% ../nbs/11_recipe.ipynb 18
+# %% ../nbs/11_recipe.ipynb 20
 def _train_base(preset:str, out:Path|None, seed:int, resume:bool, progress:bool, device) -> TextToVideo:
     "Phase 1 of a progressive recipe: the base preset's model, read back when its folder holds a finished run."
     if out is not None and resume and (out / 'train_log.json').exists():  # train_log.json is written last
@@ -283,7 +304,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
     return model
 
-# %% ../nbs/11_recipe.ipynb 32
+# %% ../nbs/11_recipe.ipynb 35
 def fidelity_curve(log:dict, # a train_log.json: its `evals` list of dict(step, fidelity, shape)
                   ) -> dict:
     "Steps and each measure of a training log's evaluations, as lists for plotting."
@@ -304,7 +325,7 @@ def plot_fidelity_curve(log:dict, # a train_log.json
     plt.close(fig)
     return fig
 
-# %% ../nbs/11_recipe.ipynb 35
+# %% ../nbs/11_recipe.ipynb 38
 def check_bucket_batch_size(fn, # your `bucket_batch_size(bucket, reference, batch_size) -> int`
                            ) -> bool:
     "Check token-scaled batch sizes against `BucketSampler`."

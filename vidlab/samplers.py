@@ -6,96 +6,21 @@
 from __future__ import annotations
 import inspect
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable
 import numpy as np
 import torch
 from torch import Tensor
 from .core import get_device, make_generator, png_bytes, try_answer, check_answer, upscale, video_grid
-from .diffusion import (PREDICTION_TYPES, TIMESTEP_SPACINGS, alpha_bars, expand_like, from_x0_eps,
-                              make_betas, randn, shift_sigmas, spaced_timesteps, to_x0_eps)
+from .diffusion import FlowSchedule, VPSchedule, randn, to_x0_eps
+from .diffusion import SchedulerConfig, SchedulerOutput  # lesson 06's; still importable from vidlab.samplers
 
 # %% auto 0
-__all__ = ['DIFFUSERS_NAMES', 'SchedulerConfig', 'SchedulerOutput', 'DDPMScheduler', 'max_rel_diff', 'DDIMScheduler',
-           'FlowMatchEulerScheduler', 'diffusers_scheduler', 'classifier_free_guidance', 'prediction_type_of',
-           'noise_levels', 'sample', 'Trajectory', 'denoising_trajectory', 'trajectory_panel', 'trajectory_grid',
-           'DenoisingExplorer', 'check_classifier_free_guidance', 'check_ddim_step_v', 'check_euler_sample']
+__all__ = ['DIFFUSERS_NAMES', 'DDPMScheduler', 'DDIMScheduler', 'FlowMatchEulerScheduler', 'diffusers_scheduler',
+           'classifier_free_guidance', 'prediction_type_of', 'noise_levels', 'drop_condition', 'sample', 'Trajectory',
+           'denoising_trajectory', 'trajectory_panel', 'trajectory_grid', 'DenoisingExplorer',
+           'check_classifier_free_guidance', 'check_ddim_step_v', 'check_euler_sample']
 
-# %% ../nbs/07_samplers.ipynb 7
-class SchedulerConfig(dict):
-    "A scheduler's settings: a read-only dict with attribute access, like diffusers' `FrozenDict`."
-    def __getattr__(self, name):
-        try: return self[name]
-        except KeyError: raise AttributeError(f'{name!r} is not a setting of this scheduler; it has: {", ".join(self)}') from None
-    def _read_only(self, *args, **kwargs):
-        raise TypeError('a scheduler config is read-only: build a new scheduler with `Cls.from_config(config, name=value)`')
-    __setitem__ = __delitem__ = __setattr__ = update = pop = popitem = setdefault = clear = _read_only
-    def __reduce__(self): return (SchedulerConfig, (dict(self),))
-
-@dataclass
-class SchedulerOutput:
-    "What `step` returns: the next sample and the current guess of the clean sample."
-    prev_sample:Tensor  # x_{t-1}: the sample one step less noisy
-    pred_original_sample:Tensor  # x0_hat: the model's current guess of the clean sample
-    def __getitem__(self, i): return (self.prev_sample, self.pred_original_sample)[i]  # index like diffusers' outputs
-
-# %% ../nbs/07_samplers.ipynb 9
-class _Scheduler:
-    "What every vidlab scheduler shares: config handling, the identity input scaling, cached coefficient tables."
-    order = 1  # model evaluations per step (diffusers' attribute)
-    init_noise_sigma = 1.0  # x_T ~ N(0, init_noise_sigma^2 I)
-    _unsupported = {}  # diffusers settings we do not implement -> the value that means "off"
-
-    def _register(self, args:dict):
-        self.config = SchedulerConfig({k: v for k, v in args.items() if k not in ('self', '__class__')})
-        self._cache = {}  # (name, device, dtype, *key) -> table cast for that device and dtype
-
-    @classmethod
-    def from_config(cls, config:Mapping, # a config of ours or of a diffusers scheduler
-                    **overrides, # settings to change
-                   ):
-        "Build a scheduler from a config; settings it does not know are ignored, features it lacks raise."
-        params = [p for p in inspect.signature(cls.__init__).parameters if p != 'self']
-        bad = [k for k in overrides if k not in params]
-        if bad: raise ValueError(f'{cls.__name__} has no setting {", ".join(bad)}: it has {", ".join(params)}')
-        cfg = {**dict(config), **overrides}
-        for k, off in cls._unsupported.items():
-            if k in cfg and (cfg[k] is not None if off is None else cfg[k] != off):
-                raise ValueError(f'{cls.__name__} does not implement {k}={cfg[k]!r} (only {off!r})')
-        return cls(**{k: v for k, v in cfg.items() if k in params})
-
-    def scale_model_input(self, sample:Tensor, timestep=None) -> Tensor:
-        "Identity: these schedulers feed x_t to the model unscaled (diffusers' contract)."
-        return sample
-
-    def __len__(self): return self.config.num_train_timesteps
-
-    def _t_max(self): return self.config.num_train_timesteps  # largest valid timestep (flow: T itself)
-
-    def __repr__(self): return f'{type(self).__name__}({", ".join(f"{k}={v!r}" for k, v in self.config.items())})'
-
-    def _cached(self, name, build, device, dtype, *key):
-        "A float64 table from `build()`, cast once per (device, dtype) and reused."
-        k = (name, device, dtype, *key)
-        table = self._cache.get(k)
-        if table is None: table = self._cache[k] = build().to(dtype).to(device)  # cast on the host (mps has no float64)
-        return table
-
-    def _as_timesteps(self, timestep, device) -> Tensor:
-        "A timestep (int, float or tensor, () or (b,)) as a 1-d tensor on `device`, checked when that costs no sync."
-        t = torch.as_tensor(timestep)
-        if t.device.type == 'cpu':  # free to check on the host; on an accelerator checking would cost a sync
-            lo, hi = (t.item(), t.item()) if t.numel() == 1 else (t.min().item(), t.max().item())
-            if lo < 0 or hi > self._t_max(): raise ValueError(f'timestep {timestep} is outside [0, {self._t_max()}]')
-        return t.reshape(-1).to(device)
-
-    def _columns(self, table, t, x):
-        "Gather rows `t` of a (T, k) table: k tensors shaped to broadcast over x, (n, 1, ..., 1)."
-        return table.index_select(0, t).T.reshape(table.shape[1], -1, *[1] * (x.ndim - 1))  # (k, n, 1, ..., 1)
-
-# %% ../nbs/07_samplers.ipynb 14
-def _check_choice(name, value, allowed):
-    if value not in allowed: raise ValueError(f'unknown {name} {value!r}: allowed are {", ".join(map(str, allowed))}')
-
+# %% ../nbs/07_samplers.ipynb 10
 def _pred_table(ab:Tensor, # alpha-bar (T,), float64
                 prediction_type:str, # epsilon, sample or v_prediction
                ) -> Tensor:
@@ -111,75 +36,10 @@ def _clip(x0:Tensor, config) -> Tensor:
     r = config.clip_sample_range
     return x0.clamp(-r, r) if config.clip_sample else x0
 
-# %% ../nbs/07_samplers.ipynb 16
-class _VPSchedule(_Scheduler):
-    "The variance-preserving schedule of DDPM and DDIM: x_t = sqrt(alpha-bar_t) x0 + sqrt(1 - alpha-bar_t) eps."
-    _unsupported = dict(trained_betas=None, thresholding=False, rescale_betas_zero_snr=False)
-
-    def _t_max(self): return self.config.num_train_timesteps - 1  # integer timesteps 0..T-1
-
-    def _init_schedule(self):
-        c = self.config
-        _check_choice('prediction_type', c.prediction_type, PREDICTION_TYPES[:3])
-        _check_choice('timestep_spacing', c.timestep_spacing, TIMESTEP_SPACINGS)
-        if c.num_train_timesteps < 2: raise ValueError(f'num_train_timesteps must be at least 2, got {c.num_train_timesteps}')
-        betas = make_betas(c.beta_schedule, c.num_train_timesteps, c.beta_start, c.beta_end)
-        self._alpha_bar = alpha_bars(betas)  # float64: what every step table is computed from
-        self.betas = betas.float()
-        self.alphas = 1 - self.betas
-        self.alphas_cumprod = self._alpha_bar.float()  # float32, like diffusers (what other code indexes)
-        self.timesteps = torch.arange(c.num_train_timesteps - 1, -1, -1)  # before set_timesteps: every step
-        self.num_inference_steps = None
-
-    def _spaced(self, n:int) -> Tensor:
-        "The n sampling timesteps of this config's spacing (descending int64), checked against T."
-        c = self.config
-        ts = spaced_timesteps(c.num_train_timesteps, n, c.timestep_spacing, c.steps_offset)
-        if ts.max() >= c.num_train_timesteps: raise ValueError(f'steps_offset={c.steps_offset} pushes timesteps past T-1')
-        return ts
-
-    def noise_levels(self, timesteps) -> tuple[Tensor, Tensor]:
-        "(alpha, sigma) = (sqrt(alpha-bar_t), sqrt(1 - alpha-bar_t)) in float64, shape (n,)."
-        t = self._as_timesteps(timesteps, 'cpu').long()
-        ab = self._alpha_bar[t]
-        return ab.sqrt(), (1 - ab).sqrt()
-
-    def _levels(self, timesteps, x):
-        "(alpha, sigma) of each timestep, shaped (n, 1, ..., 1) on x's device and dtype: a table lookup, no host sync."
-        t = self._as_timesteps(timesteps, x.device).long()
-        table = self._cached('levels', lambda: torch.stack([self._alpha_bar.sqrt(), (1 - self._alpha_bar).sqrt()], 1), x.device, x.dtype)
-        return self._columns(table, t, x)
-
-# %% ../nbs/07_samplers.ipynb 17
-class _VPScheduler(_VPSchedule):
-    "The training side of DDPM and DDIM: the forward process, the targets and the training timesteps."
-    def add_noise(self, original_samples:Tensor, # x0 (b, ...)
-                  noise:Tensor, # eps, same shape
-                  timesteps:Tensor, # () or (b,) integers in [0, T)
-                 ) -> Tensor:
-        "The forward process q(x_t | x_0) in closed form (Ho et al. eq. 4)."
-        alpha, sigma = self._levels(timesteps, original_samples)
-        return alpha * original_samples + sigma * noise
-
-    def get_velocity(self, sample:Tensor, noise:Tensor, timesteps:Tensor) -> Tensor:
-        "v = alpha eps - sigma x0 (Salimans & Ho), diffusers' name for the v-prediction target."
-        alpha, sigma = self._levels(timesteps, sample)
-        return alpha * noise - sigma * sample
-
-    def training_target(self, original_samples:Tensor, noise:Tensor, timesteps:Tensor) -> Tensor:
-        "What the network should output at `timesteps` for this scheduler's prediction_type."
-        alpha, sigma = self._levels(timesteps, noise)
-        return from_x0_eps(original_samples, noise, alpha, sigma, self.config.prediction_type)
-
-    def sample_timesteps(self, batch_size:int, generator:torch.Generator|None=None, device=None) -> Tensor:
-        "Training timesteps, uniform over 0..T-1 (Ho et al. algorithm 1)."
-        return torch.randint(0, self.config.num_train_timesteps, (batch_size,), generator=generator,
-                             device=generator.device if generator is not None else device).to(device)
-
-# %% ../nbs/07_samplers.ipynb 18
-class DDPMScheduler(_VPScheduler):
+# %% ../nbs/07_samplers.ipynb 12
+class DDPMScheduler(VPSchedule):
     "DDPM ancestral sampling (Ho et al. 2020) with fixed-small variance, diffusers' `DDPMScheduler` contract."
-    _unsupported = dict(_VPScheduler._unsupported, variance_type='fixed_small')
+    _unsupported = dict(VPSchedule._unsupported, variance_type='fixed_small')
 
     def __init__(self,
                  num_train_timesteps:int=1000, # T: steps of the forward process
@@ -194,22 +54,14 @@ class DDPMScheduler(_VPScheduler):
                 ):
         self._register(locals())
         self._init_schedule()
-        self._prev = torch.arange(num_train_timesteps) - 1  # previous timestep of each t (before set_timesteps: t - 1)
-
-    def set_timesteps(self, num_inference_steps:int, # n steps to sample with
-                      device:str|torch.device|None=None, # where `timesteps` (and the step tables) live
-                     ):
-        "Choose the n sampling timesteps; precompute which timestep each one steps to."
-        ts, c = self._spaced(num_inference_steps), self.config
-        self._prev = torch.arange(c.num_train_timesteps) - 1
-        self._prev[ts] = torch.cat([ts[1:], ts.new_tensor([-1])])  # t -> the next timestep of the schedule, or -1
-        self.num_inference_steps, self.timesteps, self._cache = num_inference_steps, ts.to(device), {}
 
     def _table(self):
         "Every coefficient of a step for every t (float64, (T, 5)): steps 1 to 4 of the markdown above."
-        ab = self._alpha_bar
+        ab, ts = self._alpha_bar, self.timesteps.cpu()
         t = torch.arange(len(ab))
-        ab_prev = torch.where(self._prev >= 0, ab[self._prev.clamp(min=0)], torch.ones_like(ab))
+        prev = t - 1  # the timestep t steps to: t - 1 before set_timesteps (every step), else the schedule's next one
+        prev[ts] = torch.cat([ts[1:], ts.new_tensor([-1])])  # -1: past the last step
+        ab_prev = torch.where(prev >= 0, ab[prev.clamp(min=0)], torch.ones_like(ab))
         alpha_t = ab / ab_prev  # alpha over the jump t -> t_prev
         beta_t = 1 - alpha_t
         mean_x0 = ab_prev.sqrt() * beta_t / (1 - ab)  # eq. 7, coefficient of x0_hat
@@ -231,15 +83,10 @@ class DDPMScheduler(_VPScheduler):
         x0 = _clip(x0_x * x + x0_m * model_output, self.config)  # 1-2. x0_hat (eq. 15), clipped
         prev = mean_x0 * x0 + mean_xt * x  # 3. posterior mean mu-tilde (eq. 7)
         prev = prev + std * randn(model_output.shape, generator, x.device, model_output.dtype)  # 4. + sqrt(beta-tilde) z
-        return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
+        return self._output(prev, x0, return_dict)
 
 # %% ../nbs/07_samplers.ipynb 22
-def max_rel_diff(a:Tensor, b:Tensor) -> float:
-    "max |a - b| / max(1, |b|): absolute for values up to 1, relative above."
-    return ((a.double() - b.double()).abs() / b.double().abs().clamp(min=1)).max().item()
-
-# %% ../nbs/07_samplers.ipynb 28
-class DDIMScheduler(_VPScheduler):
+class DDIMScheduler(VPSchedule):
     "DDIM (Song et al. 2021): eta = 0 deterministic, eta = 1 DDPM-like; diffusers' `DDIMScheduler` contract."
 
     def __init__(self,
@@ -256,13 +103,6 @@ class DDIMScheduler(_VPScheduler):
                 ):
         self._register(locals())
         self._init_schedule()
-
-    def set_timesteps(self, num_inference_steps:int, # n steps to sample with
-                      device:str|torch.device|None=None, # where `timesteps` (and the step tables) live
-                     ):
-        "Choose the n sampling timesteps."
-        ts = self._spaced(num_inference_steps)
-        self.num_inference_steps, self.timesteps, self._cache = num_inference_steps, ts.to(device), {}
 
     def _table(self, eta):
         "Every coefficient of a step for every t (float64, (T, 7)), for one eta."
@@ -293,69 +133,10 @@ class DDIMScheduler(_VPScheduler):
         eps = eps_x * x + eps_m * model_output  # 2. eps_hat, from the unclipped output (as diffusers)
         prev = c_x0 * x0 + c_eps * eps  # 3. eq. 12 without noise
         if eta > 0: prev = prev + std * randn(model_output.shape, generator, x.device, model_output.dtype)  # 4. + noise
-        return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
+        return self._output(prev, x0, return_dict)
 
-# %% ../nbs/07_samplers.ipynb 35
-class _FlowSchedule(_Scheduler):
-    "The flow-matching process and its (shifted) sampling schedule; FlowMatchEulerScheduler adds the Euler step."
-    def __init__(self,
-                 num_train_timesteps:int=1000, # timesteps are 1000 sigma, in [0, num_train_timesteps]
-                 shift:float=1.0, # SD3 timestep shift (3.0 in SD3; 1.0 = none)
-                 stochastic_sampling:bool=False, # re-noise x0_hat with fresh noise each step instead of the ODE
-                ):
-        self._register(locals())
-        if shift <= 0: raise ValueError(f'shift must be positive, got {shift}')
-        T = num_train_timesteps
-        sig = shift_sigmas(torch.arange(T, 0, -1, dtype=torch.float32) / T, shift)  # training grid, float32 as diffusers
-        self.sigma_min, self.sigma_max = sig[-1].item(), sig[0].item()
-        self.sigmas = sig
-        self.timesteps = self.sigmas * T
-        self.num_inference_steps, self._sigma = None, None
-
-    def set_timesteps(self, num_inference_steps:int, # n Euler steps
-                      device:str|torch.device|None=None, # where `timesteps` (and the step tables) live
-                     ):
-        "n timesteps evenly spaced in sigma from sigma_max to sigma_min, then shifted; sigma = 0 appended at the end."
-        if num_inference_steps < 1: raise ValueError(f'num_inference_steps must be at least 1, got {num_inference_steps}')
-        T = self.config.num_train_timesteps
-        sig = torch.from_numpy(np.linspace(self.sigma_max * T, self.sigma_min * T, num_inference_steps)) / T
-        sig = torch.cat([shift_sigmas(sig, self.config.shift), torch.zeros(1, dtype=torch.float64)])
-        self._sigma = sig  # float64 (n + 1,)
-        self.sigmas = sig.float().to(device)
-        self.timesteps = self.sigmas[:-1] * T  # float32 product, exactly as diffusers
-        self.num_inference_steps, self._cache = num_inference_steps, {}
-        self._host_steps = {t: i for i, t in enumerate(self.timesteps.cpu().tolist())}  # t -> i, for one-t steps
-
-    def noise_levels(self, timesteps) -> tuple[Tensor, Tensor]:
-        "(alpha, sigma) = (1 - t/T, t/T) in float64, shape (n,)."
-        s = self._as_timesteps(timesteps, 'cpu').double() / self.config.num_train_timesteps
-        return 1 - s, s
-
-    def add_noise(self, original_samples:Tensor, # x0 (b, ...)
-                  noise:Tensor, # eps, same shape
-                  timesteps, # () or (b,) floats in [0, T]
-                 ) -> Tensor:
-        "x_t = (1 - sigma) x0 + sigma eps with sigma = t / T: any t, for training."
-        x = original_samples
-        s = expand_like(self._as_timesteps(timesteps, x.device).to(x.dtype) / self.config.num_train_timesteps, x)
-        return (1 - s) * x + s * noise
-
-    def scale_noise(self, sample:Tensor, timestep, noise:Tensor) -> Tensor:
-        "diffusers' name and argument order for the forward process."
-        return self.add_noise(sample, noise, timestep)
-
-    def training_target(self, original_samples:Tensor, noise:Tensor, timesteps=None) -> Tensor:
-        "The velocity eps - x0 (the same at every t)."
-        return noise - original_samples
-
-    def sample_timesteps(self, batch_size:int, generator:torch.Generator|None=None, device=None) -> Tensor:
-        "Training timesteps: sigma uniform in [0, 1), shifted like the sampling schedule (Open-Sora's timestep transform), times T."
-        u = torch.rand(batch_size, generator=generator, dtype=torch.float64,
-                       device=generator.device if generator is not None else device)
-        return (shift_sigmas(u, self.config.shift) * self.config.num_train_timesteps).float().to(device)
-
-# %% ../nbs/07_samplers.ipynb 37
-class FlowMatchEulerScheduler(_FlowSchedule):
+# %% ../nbs/07_samplers.ipynb 30
+class FlowMatchEulerScheduler(FlowSchedule):
     "Rectified-flow Euler sampler with timestep shift (SD3, Open-Sora 1.2): diffusers' `FlowMatchEulerDiscreteScheduler`."
     _unsupported = dict(use_dynamic_shifting=False, invert_sigmas=False, shift_terminal=None, use_karras_sigmas=False,
                         use_exponential_sigmas=False, use_beta_sigmas=False)
@@ -383,13 +164,13 @@ class FlowMatchEulerScheduler(_FlowSchedule):
         if i is not None and not self.config.stochastic_sampling:  # one t of the schedule: python scalars, no gathers
             x0 = torch.add(x, v, alpha=-float(self._sigma[i]))  # the same arithmetic as below, cheaper
             prev = torch.add(x, v, alpha=float(self._sigma[i + 1] - self._sigma[i]))
-            return self._output(prev.to(model_output.dtype), x0.to(model_output.dtype), return_dict)
-        table = self._cached('step', lambda: torch.stack([self._sigma[:-1], self._sigma[1:] - self._sigma[:-1], self._sigma[1:]], 1), x.device, work)
-        sigma, dt, sigma_next = self._columns(table, self._index(timestep, x.device), x)
-        x0 = torch.addcmul(x, sigma, v, value=-1)  # x0_hat = x - sigma v: the straight line's end
-        if self.config.stochastic_sampling:
-            prev = (1 - sigma_next) * x0 + sigma_next * randn(x.shape, generator, x.device, work)
-        else: prev = torch.addcmul(x, dt, v)  # Euler step: x + (sigma_next - sigma) v
+        else:
+            table = self._cached('step', lambda: torch.stack([self._sigma[:-1], self._sigma[1:] - self._sigma[:-1], self._sigma[1:]], 1), x.device, work)
+            sigma, dt, sigma_next = self._columns(table, self._index(timestep, x.device), x)
+            x0 = torch.addcmul(x, sigma, v, value=-1)  # x0_hat = x - sigma v: the straight line's end
+            if self.config.stochastic_sampling:
+                prev = (1 - sigma_next) * x0 + sigma_next * randn(x.shape, generator, x.device, work)
+            else: prev = torch.addcmul(x, dt, v)  # Euler step: x + (sigma_next - sigma) v
         return self._output(prev.to(model_output.dtype), x0.to(model_output.dtype), return_dict)
 
     def _host_step(self, timestep) -> int|None:
@@ -399,10 +180,7 @@ class FlowMatchEulerScheduler(_FlowSchedule):
             timestep = timestep.item()
         return self._host_steps.get(timestep)
 
-    @staticmethod
-    def _output(prev, x0, return_dict): return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
-
-# %% ../nbs/07_samplers.ipynb 47
+# %% ../nbs/07_samplers.ipynb 40
 DIFFUSERS_NAMES = {'FlowMatchEulerScheduler': 'FlowMatchEulerDiscreteScheduler'}  # ours -> diffusers' class, where the names differ
 
 def diffusers_scheduler(scheduler, # one of our schedulers
@@ -412,7 +190,7 @@ def diffusers_scheduler(scheduler, # one of our schedulers
     name = type(scheduler).__name__
     return getattr(diffusers, DIFFUSERS_NAMES.get(name, name)).from_config(dict(scheduler.config))
 
-# %% ../nbs/07_samplers.ipynb 50
+# %% ../nbs/07_samplers.ipynb 43
 def classifier_free_guidance(uncond:Tensor, # the model's output without the condition
                              cond:Tensor, # with the condition
                              scale:float, # w: 0 = unconditional, 1 = conditional, > 1 = stronger conditioning
@@ -437,7 +215,24 @@ def noise_levels(scheduler, # ours or a diffusers DDPM/DDIM/flow scheduler
     s = t.double() / scheduler.config.num_train_timesteps
     return 1 - s, s
 
-# %% ../nbs/07_samplers.ipynb 54
+# %% ../nbs/07_samplers.ipynb 47
+def drop_condition(cond:dict[str, Tensor], # condition tensors, each (b, ...)
+                   empty:dict[str, Tensor], # the empty condition for each key, (...) or (1, ...)
+                   p:float, # probability of dropping each row
+                   generator:torch.Generator|None=None, # source of the random draws
+                  ) -> tuple[dict[str, Tensor], Tensor]:
+    "Replace rows of every tensor in `cond` by `empty` with probability `p`; returns the new dict and the (b,) drop mask."
+    if not 0 <= p <= 1: raise ValueError(f'p={p} must be a probability in [0, 1]')
+    if set(cond) - set(empty): raise ValueError(f'no empty value for {sorted(set(cond) - set(empty))}')
+    b = next(iter(cond.values())).shape[0]
+    drop = torch.rand(b, generator=generator) < p  # (b,)
+    out = {}
+    for k, v in cond.items():
+        e = empty[k].to(v.device, v.dtype).reshape(1, *v.shape[1:]).expand_as(v)
+        out[k] = torch.where(drop.to(v.device).view(b, *[1] * (v.ndim - 1)), e, v)
+    return out, drop
+
+# %% ../nbs/07_samplers.ipynb 50
 def _step_generator(generator, device):
     "The per-step generator: `generator` itself on its device, else a device generator seeded from it."
     if generator.device.type == torch.device(device).type: return generator
@@ -489,7 +284,7 @@ def _pred_x0(scheduler, res, out, x, t):
     alpha, sigma = (v.to(x.device) for v in noise_levels(scheduler, t))
     return to_x0_eps(out.double(), x.double(), alpha, sigma, prediction_type_of(scheduler))[0].to(x.dtype)
 
-# %% ../nbs/07_samplers.ipynb 78
+# %% ../nbs/07_samplers.ipynb 74
 @dataclass
 class Trajectory:
     "Every step of a sampling run, on the CPU."
@@ -510,14 +305,16 @@ def denoising_trajectory(model_fn:Callable, # as for `sample`
     decode = decode_fn or (lambda z: z)
     ts, xs, x0s = [], [], []
     def keep(i, t, x, x0):
-        ts.append(t.detach().cpu()); xs.append(decode(x).detach().cpu()); x0s.append(decode(x0).detach().cpu())
+        ts.append(t.detach().cpu())
+        xs.append(decode(x).detach().cpu())
+        x0s.append(decode(x0).detach().cpu())
     with torch.no_grad():
         last = sample(model_fn, scheduler, x_T.shape, num_inference_steps, guidance_scale, eta, latents=x_T,
                       seed=seed, generator=generator, callback=keep)
         xs.append(decode(last).detach().cpu())
     return Trajectory(torch.stack(ts), torch.stack(xs), torch.stack(x0s))
 
-# %% ../nbs/07_samplers.ipynb 87
+# %% ../nbs/07_samplers.ipynb 83
 def _clip_of(x:Tensor) -> Tensor:
     "The first sample of a batch as a clip: (b, c, h, w) -> (1, c, h, w); (b, f, c, h, w) -> (f, c, h, w)."
     x = x[0]
@@ -543,7 +340,7 @@ def trajectory_grid(traj:Trajectory, # decoded to pixels in [0, 1]
     steps = np.unique(np.linspace(0, n - 1, min(rows, n)).round().astype(int))
     return video_grid([torch.cat([_clip_of(traj.xt[s]), _clip_of(traj.x0[s])]) for s in steps], scale=scale)
 
-# %% ../nbs/07_samplers.ipynb 90
+# %% ../nbs/07_samplers.ipynb 86
 class DenoisingExplorer:
     "Widget: pick a sampler, steps, eta and guidance; slide over the steps to see x_t and x0_hat."
     def __init__(self, make_model_fn:Callable, # make_model_fn(scheduler, guidance_scale) -> model_fn for `sample`
@@ -596,7 +393,7 @@ class DenoisingExplorer:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/07_samplers.ipynb 97
+# %% ../nbs/07_samplers.ipynb 93
 def check_classifier_free_guidance(fn, # fn(uncond, cond, scale) -> the guided prediction
                                   ) -> bool:
     "Exercise check: uncond + scale (cond - uncond), with diffusers' scale (1: conditional, 0: unconditional)."
@@ -608,38 +405,28 @@ def check_classifier_free_guidance(fn, # fn(uncond, cond, scale) -> the guided p
         'The roles are swapped: start from uncond and move towards (and past) cond.': c + 3 * (u - c),
         'Guidance scales the *difference* cond - uncond, not cond itself.': u + 3 * c})
 
-def _ddim_v_case():
-    "A fixed DDIM v-prediction step (t = 500 -> 400 of 10 steps): inputs (v, x_t, ab_t, ab_prev) and the scheduler's answer."
-    sch = DDIMScheduler(prediction_type='v_prediction', clip_sample=False)
-    sch.set_timesteps(10)
-    g = torch.Generator().manual_seed(1)
-    v, x = torch.randn(2, 6, generator=g, dtype=torch.float64), torch.randn(2, 6, generator=g, dtype=torch.float64)
-    ab = alpha_bars(make_betas('linear', 1000))
-    return (v, x, ab[500], ab[400]), sch.step(v, 500, x).prev_sample
-
 def check_ddim_step_v(fn, # fn(v_hat, x_t, ab_t, ab_prev) -> x_{t'}: deterministic DDIM for a v-prediction network
                      ) -> bool:
     "Exercise check: one eta = 0 DDIM step (Song et al. eq. 12) from a v-prediction, against DDIMScheduler."
-    (v, x, ab_t, ab_prev), want = _ddim_v_case()
+    sch = DDIMScheduler(prediction_type='v_prediction', clip_sample=False)
+    sch.set_timesteps(10)  # the step t = 500 -> t' = 400
+    g = torch.Generator().manual_seed(1)
+    v, x = torch.randn(2, 6, generator=g, dtype=torch.float64), torch.randn(2, 6, generator=g, dtype=torch.float64)
+    ab_t, ab_prev, want = sch._alpha_bar[500], sch._alpha_bar[400], sch.step(v, 500, x).prev_sample
     out, hint = try_answer(fn, v, x, ab_t, ab_prev)
     as_eps = ab_prev.sqrt() * (x - (1 - ab_t).sqrt() * v) / ab_t.sqrt() + (1 - ab_prev).sqrt() * v
     return check_answer('ddim_step_v', out, hint, want, {
         'v is not the noise: first recover x0_hat = alpha x_t - sigma v and eps_hat = sigma x_t + alpha v.': as_eps})
 
-def _euler_case():
-    "A fixed flow problem: (velocity_fn, x_T, sigmas) and FlowMatchEulerScheduler's sample."
+def check_euler_sample(fn, # fn(velocity_fn, x_T, sigmas) -> x_0: Euler steps along sigmas (n + 1,), 1 -> 0
+                      ) -> bool:
+    "Exercise check: the flow-matching sampling loop, n Euler steps x += (sigma_{i+1} - sigma_i) u_hat."
     sch = FlowMatchEulerScheduler(shift=3.0)
     sch.set_timesteps(8)
     velocity_fn = lambda x, sigma: torch.tanh(x) * (0.5 + sigma)  # any smooth field will do
     x = torch.randn(2, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     sigmas, want = sch.sigmas.double(), x
     for i, t in enumerate(sch.timesteps): want = sch.step(velocity_fn(want, float(sigmas[i])), t, want).prev_sample
-    return (velocity_fn, x, sigmas), want
-
-def check_euler_sample(fn, # fn(velocity_fn, x_T, sigmas) -> x_0: Euler steps along sigmas (n + 1,), 1 -> 0
-                      ) -> bool:
-    "Exercise check: the flow-matching sampling loop, n Euler steps x += (sigma_{i+1} - sigma_i) u_hat."
-    (velocity_fn, x, sigmas), want = _euler_case()
     out, hint = try_answer(fn, velocity_fn, x.clone(), sigmas)
     wrong_sign = x.clone()
     for i in range(len(sigmas) - 1): wrong_sign = wrong_sign + (sigmas[i] - sigmas[i + 1]) * velocity_fn(wrong_sign, float(sigmas[i]))

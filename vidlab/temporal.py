@@ -13,10 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange
-from .core import make_generator, try_answer, check_answer
+from .core import make_generator, try_answer, check_answer, plot_frames
 from .data import COLOURS, SHAPES, SIZES, TRAVEL, ShapesWorld, render_clips
 from .evaluation import object_mask, largest_blob, describe_batch, prompt_fidelity, as_video_batch
-from .vae import compression
 from .diffusion import randn
 from .samplers import classifier_free_guidance, sample
 from .dit import VideoDiT, TextContext
@@ -24,28 +23,30 @@ from .training import Learner, LRSchedule, GradClip, EMA, diffusion_loss
 from .recipe import latent_cache
 
 # %% auto 0
-__all__ = ['CORRUPTIONS', 'JITTER_PX', 'NOISE_STD', 'IDENTITY', 'METRICS', 'ABLATION_METRICS', 'ARMS', 'GENERATORS', 'corrupt',
-           'independent_frames', 'object_track', 'fit_motion', 'frame_change', 'reference_clips', 'flicker',
-           'frame_attributes', 'identity_persistence', 'motion_smoothness', 'warp_frames', 'warp_error',
-           'temporal_metrics', 'summarize', 'plot_metrics', 'PerFrame', 'frames_per_latent', 'tubelet_depth',
-           'latent_window', 'encode_prompts', 'encode_clips', 'decode_latents', 'prompt_model_fn', 'generate',
-           'measure_generator', 'ablation_table', 'format_table', 'AblationConfig', 'SwapTransformer', 'training_set',
-           'train_denoiser', 'run_ablation', 'plot_ablation', 'attention_summary', 'check_frame_change',
-           'check_fit_velocity', 'check_attention_itself']
+__all__ = ['CORRUPTIONS', 'JITTER_PX', 'NOISE_STD', 'IDENTITY', 'METRICS', 'ABLATION_METRICS', 'ARMS', 'GENERATORS',
+           'warp_frames', 'corrupt', 'independent_frames', 'object_track', 'fit_motion', 'frame_change',
+           'reference_clips', 'flicker', 'identity_persistence', 'motion_smoothness', 'warp_error', 'temporal_metrics',
+           'summarize', 'plot_metrics', 'PerFrame', 'prompt_model_fn', 'generate', 'ablation_table', 'format_table',
+           'AblationConfig', 'SwapTransformer', 'training_set', 'train_denoiser', 'run_ablation', 'plot_ablation',
+           'check_frame_change', 'check_fit_velocity', 'check_attention_itself']
 
 # %% ../nbs/12_temporal.ipynb 7
 CORRUPTIONS = ('shuffle', 'colour', 'jitter', 'noise')  # the ways `corrupt` breaks a clip's temporal consistency
 JITTER_PX = 2  # `jitter` moves each frame by up to this many pixels in x and y
 NOISE_STD = 0.1  # `noise` adds fresh Gaussian noise of this std to every frame
 
-def _shift(x:Tensor, # (n, c, h, w) frames
-           dx:Tensor, dy:Tensor, # (n,) integer shifts in pixels (right, down)
-          ) -> Tensor:
-    "Shift frames by whole pixels, filling with black (no wrap-around)."
-    n, c, h, w = x.shape
-    m = int(max(dx.abs().max(), dy.abs().max()))
-    p = F.pad(x, (m, m, m, m))
-    return torch.stack([p[i, :, m - y:m - y + h, m - x_:m - x_ + w] for i, (x_, y) in enumerate(zip(dx.tolist(), dy.tolist()))])
+def warp_frames(frames:Tensor, # (n, c, h, w)
+                velocity:Tensor, # (n, 2) shift (x, y) in pixels
+               ) -> tuple[Tensor, Tensor]: # warped (n, c, h, w), valid mask (n, 1, h, w)
+    "Translate frames by a sub-pixel shift (bilinear); the mask marks pixels that came from inside the frame."
+    n, c, h, w = frames.shape
+    theta = torch.zeros(n, 2, 3, dtype=frames.dtype)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1
+    theta[:, 0, 2], theta[:, 1, 2] = -2 * velocity[:, 0] / w, -2 * velocity[:, 1] / h  # sample at p - v
+    grid = F.affine_grid(theta, (n, c, h, w), align_corners=False)
+    warped = F.grid_sample(frames, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+    valid = F.grid_sample(torch.ones(n, 1, h, w, dtype=frames.dtype), grid, align_corners=False) > 0.999
+    return warped, valid
 
 def corrupt(videos:Tensor, # (b, f, 3, h, w) clips in [0, 1]
             kind:str, # one of CORRUPTIONS
@@ -64,8 +65,8 @@ def corrupt(videos:Tensor, # (b, f, 3, h, w) clips in [0, 1]
         rgb = palette[torch.randint(len(palette), (b, f), generator=g)]  # (b, f, 3)
         return x.amax(2, keepdim=True) * rgb[..., None, None]
     if kind == 'jitter':
-        dx, dy = torch.randint(-JITTER_PX, JITTER_PX + 1, (2, b * f), generator=g)
-        return rearrange(_shift(rearrange(x, 'b f c h w -> (b f) c h w'), dx, dy), '(b f) c h w -> b f c h w', b=b)
+        shift = torch.randint(-JITTER_PX, JITTER_PX + 1, (2, b * f), generator=g).T.float()  # (b*f, 2) whole pixels
+        return warp_frames(rearrange(x, 'b f c h w -> (b f) c h w'), shift)[0].view_as(x)
     return (x + NOISE_STD * torch.randn(x.shape, generator=g)).clamp(0, 1)
 
 def independent_frames(captions:Sequence[str], # one caption per clip
@@ -75,7 +76,6 @@ def independent_frames(captions:Sequence[str], # one caption per clip
                       ) -> Tensor: # (b, f, 3, h, w)
     "Clips whose every frame is drawn independently: frame t of clip i is frame t of its own random clip of caption i."
     world = ShapesWorld('all', frames=frames, size=size)
-    if seed is None: seed = int(torch.randint(0, 2**31, (1,)).item())
     specs = [c for c in captions for _ in range(frames)]  # (b*f) clips: one per output frame
     v = world.render_batch(specs, seed=seed)['video']  # (b*f, f, 3, h, w)
     v = rearrange(v, '(b t) f c h w -> b t f c h w', t=frames)
@@ -149,19 +149,14 @@ def flicker(videos, # (b, f, 3, h, w) tensor or a list of clips
 # %% ../nbs/12_temporal.ipynb 17
 IDENTITY = ('colour', 'shape', 'size')  # the attributes an object must keep from frame to frame
 
-def frame_attributes(videos, # (b, f, 3, h, w) tensor or a list of clips
-                    ) -> list[list[dict]]: # per clip, per frame: dict(colour, shape, size), None where no object
-    "The evaluator's reading of every frame on its own."
-    x = as_video_batch(videos)
-    b, f = x.shape[:2]
-    seen = describe_batch(rearrange(x, 'b f c h w -> (b f) 1 c h w'))  # each frame as a one-frame clip
-    return [[{k: s[k] for k in IDENTITY} for s in seen[i * f:(i + 1) * f]] for i in range(b)]
-
 def identity_persistence(videos, # (b, f, 3, h, w) tensor or a list of clips
                         ) -> dict[str, Tensor]: # 'identity' and each of IDENTITY: (b,) shares of frames in [0, 1]
     "Share of frames whose colour, shape and size agree with the clip's majority reading (and per attribute)."
+    x = as_video_batch(videos)
+    f = x.shape[1]
+    seen = describe_batch(rearrange(x, 'b f c h w -> (b f) 1 c h w'))  # the evaluator on each frame as a one-frame clip
     out = {k: [] for k in ('identity', *IDENTITY)}
-    for frames in frame_attributes(videos):
+    for frames in [seen[i:i + f] for i in range(0, len(seen), f)]:  # one clip's frames at a time
         mode = {k: Counter(fr[k] for fr in frames if fr[k] is not None).most_common(1) for k in IDENTITY}
         mode = {k: m[0][0] if m else None for k, m in mode.items()}
         agree = [{k: fr[k] is not None and fr[k] == mode[k] for k in IDENTITY} for fr in frames]
@@ -183,19 +178,6 @@ def _rms_residual(v:Tensor, res:Tensor) -> Tensor:
     return torch.where(v.isnan().any(-1), float('nan'), ms.sqrt())
 
 # %% ../nbs/12_temporal.ipynb 23
-def warp_frames(frames:Tensor, # (n, c, h, w)
-                velocity:Tensor, # (n, 2) shift (x, y) in pixels
-               ) -> tuple[Tensor, Tensor]: # warped (n, c, h, w), valid mask (n, 1, h, w)
-    "Translate frames by a sub-pixel shift (bilinear); the mask marks pixels that came from inside the frame."
-    n, c, h, w = frames.shape
-    theta = torch.zeros(n, 2, 3, dtype=frames.dtype)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1
-    theta[:, 0, 2], theta[:, 1, 2] = -2 * velocity[:, 0] / w, -2 * velocity[:, 1] / h  # sample at p - v
-    grid = F.affine_grid(theta, (n, c, h, w), align_corners=False)
-    warped = F.grid_sample(frames, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
-    valid = F.grid_sample(torch.ones(n, 1, h, w, dtype=frames.dtype), grid, align_corners=False) > 0.999
-    return warped, valid
-
 def warp_error(videos, # (b, f, 3, h, w) tensor or a list of clips
                velocity:Tensor|None=None, # (b, 2) pixels per frame; None: fitted to the object's track
               ) -> Tensor: # (b,) mean squared error per channel; NaN when no velocity is known
@@ -222,8 +204,7 @@ def temporal_metrics(videos, # (b, f, 3, h, w) tensor or a list of clips
                     ) -> dict[str, Tensor]: # each of METRICS: (b,)
     "Flicker, identity persistence, motion smoothness and warping error of each clip."
     x = as_video_batch(videos)
-    track = object_track(x)
-    _, v, res = fit_motion(track)
+    _, v, res = fit_motion(object_track(x))  # the object tracked once
     return dict(flicker=flicker(x), identity=identity_persistence(x)['identity'],
                 smoothness=_rms_residual(v, res), warp_error=warp_error(x, v))
 
@@ -236,7 +217,6 @@ def summarize(metrics:dict[str, Tensor], # from `temporal_metrics`
 def plot_metrics(table:dict[str, dict[str, float]], # condition -> `summarize` output
                  metrics:dict|None=None, # which metrics to draw: name -> (meaning, real-clip value, better); default METRICS
                  log:Sequence[str]=('flicker', 'smoothness', 'warp_error'), # metrics drawn on a log axis
-                 reference:str|None=None, # a condition drawn as the dashed level (default: the real-clip values)
                  axs=None, # one matplotlib axes per metric (a new figure otherwise)
                 ):
     "One bar panel per metric, a bar per condition; returns the figure."
@@ -247,8 +227,7 @@ def plot_metrics(table:dict[str, dict[str, float]], # condition -> `summarize` o
     for ax, (m, (what, real_value, better)) in zip(axs, metrics.items()):
         vals = [table[n].get(m, float('nan')) for n in names]
         ax.bar(range(len(names)), vals, color=plt.cm.tab10(np.arange(len(names)) % 10))
-        level = table[reference][m] if reference else real_value
-        if level is not None and (level > 0 or m not in log): ax.axhline(level, ls='--', c='k', lw=0.8)
+        if real_value is not None and (real_value > 0 or m not in log): ax.axhline(real_value, ls='--', c='k', lw=0.8)
         if m in log: ax.set_yscale('log')
         ax.set_xticks(range(len(names)), names, rotation=45, ha='right', fontsize=7)
         ax.set_title(f'{m} ({better} is better)', fontsize=9)
@@ -266,10 +245,6 @@ class PerFrame(torch.nn.Module):
         if self.frames % pt: raise ValueError(f'PerFrame pieces of {self.frames} latent frames cannot be cut into tubelets {pt} deep: use a multiple of {pt}')
         self.transformer, self.cfg = transformer, transformer.cfg
 
-    def encode_text(self, *args, **kwargs) -> TextContext:
-        "The prompt's context, as the wrapped transformer encodes it."
-        return self.transformer.encode_text(*args, **kwargs)
-
     def forward(self, x:Tensor, # (b, f, c, h, w) noisy latents
                 t:Tensor|float, # (b,) timesteps, or one for all
                 text_states:Tensor|None=None, text_mask:Tensor|None=None, pooled:Tensor|None=None, # the prompt
@@ -277,12 +252,11 @@ class PerFrame(torch.nn.Module):
                ) -> Tensor: # (b, f, c, h, w)
         b, f, k = x.shape[0], x.shape[1], self.frames
         if f % k: raise ValueError(f'{f} latent frames cannot be cut into pieces of {k}')
-        if context is None: context = self.encode_text(text_states, text_mask, pooled)
+        if context is None: context = self.transformer.encode_text(text_states, text_mask, pooled)
         n = f // k  # pieces per clip
         rep = lambda z: None if z is None else z.repeat_interleave(n, dim=0)
         ctx = TextContext([kv.repeat_interleave(n, dim=1) for kv in context.kv], rep(context.mask), rep(context.pooled))
-        t = torch.as_tensor(t, dtype=torch.float32, device=x.device).reshape(-1)
-        if t.numel() == 1: t = t.expand(b)  # one timestep for all clips
+        t = torch.as_tensor(t, dtype=torch.float32, device=x.device).reshape(-1).expand(b)  # one timestep: for all clips
         out = self.transformer(rearrange(x, 'b (n k) c h w -> (b n) k c h w', k=k), rep(t), context=ctx)
         return rearrange(out, '(b n) k c h w -> b (n k) c h w', b=b)
 
@@ -290,51 +264,11 @@ class PerFrame(torch.nn.Module):
 def _parts(pipe):
     "The model bundle behind a pipeline (a `TextToVideoPipeline` holds one as `.model`; a bundle is its own)."
     m = getattr(pipe, 'model', pipe)
-    need = ('transformer', 'vae', 'config', 'tokenize', 'text_states', 'make_scheduler', 'encode_video', 'decode_latents')
+    need = ('transformer', 'vae', 'config', 'device', 'tokenize', 'text_states', 'make_scheduler', 'encode_video', 'decode_latents')
     missing = [k for k in need if not hasattr(m, k)]
     if missing: raise TypeError(f'{type(pipe).__name__} lacks {missing}: pass a TextToVideoPipeline or a TextToVideo bundle')
     return m
 
-def _device(pipe) -> torch.device: return next(_parts(pipe).transformer.parameters()).device
-
-def frames_per_latent(pipe) -> int:
-    "Video frames per latent frame: the VAE's temporal compression."
-    return compression(_parts(pipe).vae)[0]
-
-def tubelet_depth(pipe) -> int:
-    "Latent frames per token frame: the depth pt of the denoiser's tubelets."
-    return _parts(pipe).transformer.cfg.patch_size[0]
-
-def latent_window(pipe) -> int:
-    "Latent frames of the clips the denoiser was trained on (its window)."
-    return _parts(pipe).config.frames // frames_per_latent(pipe)
-
-@torch.no_grad()
-def encode_prompts(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                   prompts:Sequence[str], # '' is the unconditional prompt
-                  ) -> tuple[Tensor, Tensor, Tensor]: # states (b, l, d), mask (b, l), pooled (b, d)
-    "The pipeline's tokenizer and text encoder on prompts: what the denoiser cross-attends to."
-    m = _parts(pipe)
-    tb = m.tokenize(list(prompts)).to(_device(pipe))
-    states, pooled = m.text_states(tb.input_ids, tb.attention_mask)
-    return states, tb.attention_mask, pooled
-
-@torch.no_grad()
-def encode_clips(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                 videos, # a clip, a list of clips or a (b, f, 3, h, w) tensor in [0, 1]
-                ) -> Tensor: # (b, f', c, h', w') scaled latents
-    "Clips to the latents the denoiser works on (the VAE's mode, scaled)."
-    one = not isinstance(videos, (list, tuple)) and not (torch.is_tensor(videos) and videos.ndim == 5)
-    return _parts(pipe).encode_video(as_video_batch([videos] if one else videos).to(_device(pipe)))
-
-@torch.no_grad()
-def decode_latents(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                   latents:Tensor, # (b, f', c, h', w') scaled latents
-                  ) -> Tensor: # (b, f, 3, h, w) in [0, 1], on the CPU
-    "Latents back to clips with the pipeline's VAE."
-    return _parts(pipe).decode_latents(latents).float().cpu()
-
-# %% ../nbs/12_temporal.ipynb 37
 def prompt_model_fn(pipe, # a TextToVideoPipeline or TextToVideo bundle
                     prompts:Sequence[str], # the prompts a clip or window may use (`cond` indexes them)
                     guidance_scale:float|None=None, # classifier-free guidance w (default: the model's)
@@ -345,21 +279,21 @@ def prompt_model_fn(pipe, # a TextToVideoPipeline or TextToVideo bundle
     w = m.config.guidance_scale if guidance_scale is None else guidance_scale
     net = PerFrame(m.transformer) if per_frame else m.transformer
     with torch.no_grad():
-        states, mask, pooled = encode_prompts(pipe, list(prompts) + [''])  # the empty prompt is the last row
-        ctx = net.encode_text(states, mask, pooled)
-    empty = len(prompts)
+        tb = m.tokenize(list(prompts) + ['']).to(m.device)  # the empty prompt is the last row
+        states, pooled = m.text_states(tb.input_ids, tb.attention_mask)
+        ctx = m.transformer.encode_text(states, tb.attention_mask, pooled)
     def pick(rows:Tensor) -> TextContext:
         return TextContext([kv[:, rows] for kv in ctx.kv], None if ctx.mask is None else ctx.mask[rows], ctx.pooled[rows])
     @torch.no_grad()
     def model_fn(x:Tensor, t:Tensor, cond:Tensor) -> Tensor:
         cond = cond.to(ctx.pooled.device)
         if w == 1: return net(x, t, context=pick(cond))
-        rows = torch.cat([torch.full_like(cond, empty), cond])  # unconditional rows first
+        rows = torch.cat([torch.full_like(cond, len(prompts)), cond])  # unconditional rows (the empty prompt) first
         out = net(torch.cat([x, x]), torch.cat([t, t]), context=pick(rows))
         return classifier_free_guidance(*out.chunk(2), w)
     return model_fn
 
-# %% ../nbs/12_temporal.ipynb 40
+# %% ../nbs/12_temporal.ipynb 38
 def generate(pipe, # a TextToVideoPipeline or TextToVideo bundle
              prompts:Sequence[str], # one prompt per clip
              per_frame:bool=False, # every latent frame denoised on its own (an image model)
@@ -371,51 +305,42 @@ def generate(pipe, # a TextToVideoPipeline or TextToVideo bundle
             ) -> Tensor: # (b, f, 3, h, w) clips in [0, 1]
     "Clips for prompts, sampled jointly or frame by frame, with independent or shared per-frame noise."
     if isinstance(prompts, str): raise TypeError('prompts must be a list of strings, one per clip')
-    m, dev = _parts(pipe), _device(pipe)
-    f = latent_window(pipe)
-    shape = (len(prompts), f, *m.vae.latent_shape(m.config.frames, m.config.size, m.config.size)[1:])
+    m = _parts(pipe)
+    shape = m.latent_shape(len(prompts), m.config.frames, m.config.size, m.config.size)  # (b, f', c, h', w')
+    f = shape[1]
     g = make_generator(seed, generator)
-    noise = randn(shape, g, dev)
+    noise = randn(shape, g, m.device)
     fn = prompt_model_fn(pipe, prompts, guidance_scale, per_frame)
     if shared_noise:  # every piece the per-frame model denoises starts from the same noise
-        k = PerFrame(m.transformer).frames if per_frame else f
+        k = m.transformer.cfg.patch_size[0] if per_frame else f  # per frame: pieces one tubelet deep
         noise = noise[:, :k].repeat(1, f // k, 1, 1, 1)
-    cond = torch.arange(len(prompts), device=dev)  # clip i uses prompt i
+    cond = torch.arange(len(prompts), device=m.device)  # clip i uses prompt i
     z = sample(lambda x, t: fn(x, t, cond), m.make_scheduler(sampler), shape,
                num_inference_steps or m.config.num_inference_steps, latents=noise, generator=g)
-    return decode_latents(pipe, z)
+    with torch.no_grad(): return m.decode_latents(z).float().cpu()
 
-# %% ../nbs/12_temporal.ipynb 43
+# %% ../nbs/12_temporal.ipynb 41
 ABLATION_METRICS = {  # the columns of the ablation table: name -> (meaning, value of real clips, better)
     'fidelity': ('share of clips with every prompted attribute right (the evaluator)', 1.0, 'higher'),
     **METRICS,
     'seconds': ('sampling wall time per video, seconds', None, 'lower')}
 
-def measure_generator(pipe, # a TextToVideoPipeline or TextToVideo bundle
-                      prompts:Sequence[str], # one clip per prompt
-                      per_frame:bool=False, shared_noise:bool=False, # which generator (see `generate`)
-                      batch_size:int=32, # clips sampled at once
-                      seed:int=0, # same seed, same clips
-                      **kwargs, # num_inference_steps, guidance_scale, sampler
-                     ) -> tuple[dict[str, float], Tensor]: # the row of the table, and the clips (b, f, 3, h, w)
-    "Prompt fidelity, temporal metrics and wall time of one generator on a list of prompts."
-    g, clips, start = make_generator(seed), [], time.perf_counter()
-    for i in range(0, len(prompts), batch_size):
-        clips.append(generate(pipe, prompts[i:i + batch_size], per_frame, shared_noise, generator=g, **kwargs))
-    seconds = (time.perf_counter() - start) / len(prompts)
-    videos = torch.cat(clips)
-    row = dict(fidelity=prompt_fidelity(videos, prompts)['all'], **summarize(temporal_metrics(videos)), seconds=seconds)
-    return row, videos
-
-def ablation_table(arms:dict, # name -> (pipe, per_frame, shared_noise)
-                   prompts:Sequence[str], # the same prompts for every arm
+def ablation_table(arms:dict, # name -> (pipe, per_frame, shared_noise): a generator (see `generate`)
+                   prompts:Sequence[str], # the same prompts for every arm, one clip each
                    seed:int=0, # the same seed for every arm
-                   **kwargs, # passed to `measure_generator`
-                  ) -> tuple[dict[str, dict], dict[str, Tensor]]: # name -> row, name -> clips
-    "Measure several generators side by side on the same prompts and seed."
+                   batch_size:int=32, # clips sampled at once
+                   **kwargs, # num_inference_steps, guidance_scale, sampler
+                  ) -> tuple[dict[str, dict], dict[str, Tensor]]: # name -> row, name -> clips (b, f, 3, h, w)
+    "Prompt fidelity, temporal metrics and sampling time per video of several generators, side by side."
     rows, clips = {}, {}
     for name, (pipe, per_frame, shared) in arms.items():
-        rows[name], clips[name] = measure_generator(pipe, prompts, per_frame, shared, seed=seed, **kwargs)
+        g, made, start = make_generator(seed), [], time.perf_counter()
+        for i in range(0, len(prompts), batch_size):
+            made.append(generate(pipe, prompts[i:i + batch_size], per_frame, shared, generator=g, **kwargs))
+        seconds = (time.perf_counter() - start) / len(prompts)
+        clips[name] = torch.cat(made)
+        metrics = summarize(temporal_metrics(clips[name]))
+        rows[name] = dict(fidelity=prompt_fidelity(clips[name], prompts)['all'], **metrics, seconds=seconds)
     return rows, clips
 
 def format_table(rows:dict[str, dict], # name -> {column: number}
@@ -427,7 +352,7 @@ def format_table(rows:dict[str, dict], # name -> {column: number}
     lines += [f'| {n} | ' + ' | '.join(f'{r.get(c, float("nan")):.3g}' for c in columns) + ' |' for n, r in rows.items()]
     return '\n'.join(lines)
 
-# %% ../nbs/12_temporal.ipynb 52
+# %% ../nbs/12_temporal.ipynb 50
 ARMS = ('image model', 'joint, factorized', 'joint, full')  # the denoisers the ablation trains
 GENERATORS = {  # the ablation's generators: name -> (trained arm, per_frame, shared_noise)
     'image model, independent noise': ('image model', True, False),
@@ -468,7 +393,7 @@ def training_set(pipe, # the pipeline whose frozen VAE and text encoder encode t
     with torch.no_grad(): states, pooled = m.text_states(ids, mask)
     return dict(latents=cache['latents'], text=which, states=states, mask=mask, pooled=pooled)
 
-# %% ../nbs/12_temporal.ipynb 54
+# %% ../nbs/12_temporal.ipynb 52
 def train_denoiser(pipe, # supplies the frozen text encoder, VAE, scheduler and the denoiser's config
                    arm:str, # one of ARMS
                    data:dict, # from `training_set`
@@ -478,10 +403,10 @@ def train_denoiser(pipe, # supplies the frozen text encoder, VAE, scheduler and 
     "Train one arm of the ablation from scratch with the shared recipe and budget."
     if arm not in ARMS: raise ValueError(f"arm {arm!r} is not allowed: choose one of {', '.join(ARMS)}")
     cfg = cfg or AblationConfig()
-    m, dev = _parts(pipe), _device(pipe)
+    m = _parts(pipe)
     dcfg = replace(m.transformer.cfg, **{**(cfg.dit or {}), 'attention': 'full' if arm == 'joint, full' else 'factorized'})
     if arm == 'image model': dcfg = replace(dcfg, patch_size=(1, *dcfg.patch_size[1:]))  # tubelets one frame deep
-    dit = VideoDiT(dcfg, seed=seed).to(dev)
+    dit = VideoDiT(dcfg, seed=seed).to(m.device)
     net = PerFrame(dit) if arm == 'image model' else dit
     sched, empty = m.make_scheduler('ddim'), len(data['states']) - 1
     f = data['latents'].shape[1]
@@ -492,8 +417,8 @@ def train_denoiser(pipe, # supplies the frozen text encoder, VAE, scheduler and 
         text[torch.rand(cfg.batch_size, generator=g) < cfg.cond_drop] = empty  # conditioning dropout
         pick = torch.rand(cfg.batch_size, f, generator=g).argsort(1)[:, :frames].sort(1).values  # (b, frames)
         z0 = data['latents'][i[:, None], pick.to(data['latents'].device)]  # (b, frames, c, h, w)
-        noise = torch.randn(z0.shape, generator=g).to(dev)
-        return dict(z0=z0, text=text, noise=noise, t=sched.sample_timesteps(cfg.batch_size, g).to(dev))
+        noise = torch.randn(z0.shape, generator=g).to(m.device)
+        return dict(z0=z0, text=text, noise=noise, t=sched.sample_timesteps(cfg.batch_size, g).to(m.device))
     def loss_fn(model, b:dict) -> Tensor:  # lesson 09's one diffusion training step, with each clip's caption
         text = [data[k][b['text']] for k in ('states', 'mask', 'pooled')]
         return diffusion_loss(lambda x, t: model(x, t, *text), sched, b['z0'], b['noise'], b['t'])
@@ -503,7 +428,7 @@ def train_denoiser(pipe, # supplies the frozen text encoder, VAE, scheduler and 
     ema.copy_to(net)
     return dit.eval().requires_grad_(False), learn
 
-# %% ../nbs/12_temporal.ipynb 55
+# %% ../nbs/12_temporal.ipynb 53
 def run_ablation(pipe, # supplies text encoder, VAE, scheduler and the denoiser's size
                  prompts:Sequence[str], # the evaluation prompts, the same for every arm
                  cfg:AblationConfig|None=None, # the shared budget (default: `AblationConfig()`)
@@ -525,35 +450,23 @@ def run_ablation(pipe, # supplies text encoder, VAE, scheduler and the denoiser'
     for name, row in rows.items(): row.update(train_info[GENERATORS[name][0]])
     return rows, clips
 
-# %% ../nbs/12_temporal.ipynb 57
+# %% ../nbs/12_temporal.ipynb 55
 def plot_ablation(rows:dict[str, dict], # name -> table row
                   clips:dict[str, Tensor], # name -> (b, f, 3, h, w) the clips each arm made for the same prompts
                   index:int=0, # which prompt's clips to show
                   every:int=2, # show every `every`-th frame
-                  metrics:dict|None=None, # the panels (default: ABLATION_METRICS)
                  ):
-    "Bars for every metric of every arm, and each arm's clip for one prompt; returns the figure."
+    "Bars for every metric of every arm (`ABLATION_METRICS`), and each arm's clip for one prompt; returns the figure."
     import matplotlib.pyplot as plt
-    from vidlab.core import plot_frames
-    metrics = ABLATION_METRICS if metrics is None else metrics
-    fig = plt.figure(figsize=(2.6 * len(metrics), 3 + 0.7 * len(clips)))
-    grid = fig.add_gridspec(2, len(metrics), height_ratios=[3, 0.7 * len(clips)])
-    plot_metrics(rows, metrics, log=('flicker', 'smoothness', 'warp_error'),
-                 axs=[fig.add_subplot(grid[0, i]) for i in range(len(metrics))])
+    n = len(ABLATION_METRICS)
+    fig = plt.figure(figsize=(2.6 * n, 3 + 0.7 * len(clips)))
+    grid = fig.add_gridspec(2, n, height_ratios=[3, 0.7 * len(clips)])
+    plot_metrics(rows, ABLATION_METRICS, axs=[fig.add_subplot(grid[0, i]) for i in range(n)])
     plot_frames([v[index] for v in clips.values()], titles=list(clips), every=every, ax=fig.add_subplot(grid[1, :]))
     fig.tight_layout()
     return fig
 
-# %% ../nbs/12_temporal.ipynb 68
-def attention_summary(weights:Tensor, # (f', f') rows: query frames, sum to 1
-                     ) -> dict[str, float]:
-    "Share of attention a frame pays to itself, to its neighbours (one frame away) and to frames further away."
-    n = weights.shape[-1]
-    dist = (torch.arange(n)[:, None] - torch.arange(n)[None]).abs()
-    w = weights.float().cpu() / n  # each row is one query frame: average over them
-    return dict(itself=w[dist == 0].sum().item(), neighbours=w[dist == 1].sum().item(), further=w[dist > 1].sum().item())
-
-# %% ../nbs/12_temporal.ipynb 79
+# %% ../nbs/12_temporal.ipynb 77
 def check_frame_change(fn:Callable, # fn(videos (b, f, 3, h, w)) -> (b,)
                       ) -> bool:
     "Exercise: the mean absolute frame-to-frame difference of each clip."
@@ -582,6 +495,6 @@ def check_attention_itself(fn:Callable, # fn(weights (f', f')) -> float
     "Exercise: the share of attention the frames of a map pay to themselves."
     w = torch.softmax(torch.randn(5, 5, generator=make_generator(2)) * 2, -1)  # rows sum to 1, not symmetric
     out, hint = try_answer(fn, w.clone())
-    ref = torch.tensor(attention_summary(w)['itself'])
+    ref = w.diagonal().mean()  # each row is one query frame: the mean of the diagonal (`attention_summary`'s 'itself')
     return check_answer('attention_itself', out, hint, ref, atol=1e-4, rtol=1e-4,
                         otherwise=f'average the diagonal (each row is one query frame and sums to 1): expected {ref.item():.4f}.')

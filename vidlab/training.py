@@ -4,22 +4,21 @@
 
 # %% ../nbs/09_training.ipynb 3
 from __future__ import annotations
-import math, random, time
+import math, time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable
-import numpy as np
 import torch
 from torch import nn, Tensor
-from torch.utils.flop_counter import FlopCounterMode
 from .core import make_generator, save_safetensors, load_safetensors, check_tensors, remove_stale_temporaries, is_main_process
+from .core import rng_states, set_rng_states
+from .samplers import drop_condition
 
 # %% auto 0
 __all__ = ['HOOKS', 'MIXED_PRECISION', 'CHECKPOINT_FORMAT', 'CancelFit', 'Callback', 'Learner', 'smooth', 'in_notebook',
            'ProgressBar', 'plot_history', 'LossPlot', 'warmup_cosine', 'LRSchedule', 'GradClip', 'ema_decay', 'EMA',
-           'drop_condition', 'CondDropout', 'Evaluate', 'TrainingDiverged', 'NaNGuard', 'rng_states', 'set_rng_states',
-           'flatten_optimizer', 'unflatten_optimizer', 'save_checkpoint', 'load_checkpoint', 'Checkpoint',
-           'matmul_peak_flops', 'count_flops', 'step_flops', 'diffusion_loss', 'check_lr_multiplier',
+           'CondDropout', 'Evaluate', 'TrainingDiverged', 'NaNGuard', 'flatten_optimizer', 'unflatten_optimizer',
+           'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'diffusion_loss', 'check_lr_multiplier',
            'check_clip_by_norm']
 
 # %% ../nbs/09_training.ipynb 6
@@ -114,14 +113,14 @@ class Learner(_LearnerBase):
     def fit(self, steps:int, # train until `self.step == steps` (total, not additional, steps)
            ) -> Learner:
         "Train until `steps` optimiser steps are done; returns the learner."
-        self.n_steps, self.error, start, t0 = steps, None, self.step, time.perf_counter()
+        self.n_steps, self.error, t0 = steps, None, time.perf_counter()
         try:
             self._run('before_fit')
             while self.step < self.n_steps: self.one_step()
         except CancelFit: pass
         except BaseException as e: self.error = e
         finally:
-            self.fit_seconds, self.fit_steps = time.perf_counter() - t0, self.step - start
+            self.fit_seconds = time.perf_counter() - t0
             self._after_fit()
         if self.error is not None: raise self.error
         return self
@@ -155,12 +154,11 @@ class ProgressBar(Callback):
     def before_fit(self, learn):
         from tqdm.auto import tqdm
         self.bar = tqdm(total=learn.n_steps, initial=learn.step, leave=self.leave, dynamic_ncols=True, unit='step')
-        self.avg, self.n = 0.0, 0
+        self.first = len(learn.history)  # the loss shown is smoothed over this fit's steps
     def after_step(self, learn):
-        self.n += 1
-        self.avg = self.beta * self.avg + (1 - self.beta) * learn.history[-1]['loss']
         self.bar.update(1)
-        if learn.step % self.every == 0: self.bar.set_postfix(loss=f'{self.avg / (1 - self.beta ** self.n):.4f}', refresh=False)
+        if learn.step % self.every == 0:
+            self.bar.set_postfix(loss=f"{smooth([h['loss'] for h in learn.history[self.first:]], self.beta)[-1]:.4f}", refresh=False)
     def after_fit(self, learn):
         if self.bar is not None: self.bar.close()  # None when an earlier callback's before_fit failed
         self.bar = None
@@ -245,24 +243,22 @@ class GradClip(Callback):
 # %% ../nbs/09_training.ipynb 32
 def ema_decay(n:int, # updates done, counting this one
               decay:float, # the decay it warms up to
-              warmup:bool=True, # use min(decay, (1 + n) / (10 + n))
              ) -> float:
-    "The EMA decay for the `n`-th update."
-    return min(decay, (1 + n) / (10 + n)) if warmup else decay
+    "The EMA decay for the `n`-th update, warmed up as min(decay, (1 + n) / (10 + n))."
+    return min(decay, (1 + n) / (10 + n))
 
 class EMA(Callback):
     "Keep an exponential moving average of the model's parameters, updated after every optimiser step."
     order = 20
     def __init__(self, decay:float=0.999, # weight of the past average
-                 warmup:bool=True, # warm the decay up as min(decay, (1 + n) / (10 + n))
-                ): self.decay, self.warmup, self.shadow = decay, warmup, None
+                ): self.decay, self.shadow = decay, None
     def _params(self, model): return {k: p for k, p in model.named_parameters() if p.requires_grad}
     def before_fit(self, learn):
         if self.shadow is None: self.shadow = {k: p.detach().clone() for k, p in self._params(learn.model).items()}
     @torch.no_grad()
     def after_step(self, learn):
         params = self._params(learn.model)
-        d = ema_decay(learn.step, self.decay, self.warmup)
+        d = ema_decay(learn.step, self.decay)
         torch._foreach_lerp_(list(self.shadow.values()), [params[k].detach() for k in self.shadow], 1 - d)
     def state_dict(self): return dict(self.shadow or {})
     def load_state_dict(self, state):
@@ -276,7 +272,7 @@ class EMA(Callback):
         "Context in which `model` holds the averaged weights (its own weights are restored afterwards)."
         params = self._params(model)
         saved = {k: params[k].detach().clone() for k in self.shadow}
-        for k, v in self.shadow.items(): params[k].copy_(v)
+        self.copy_to(model)
         try: yield model
         finally:
             for k, v in saved.items(): params[k].copy_(v)
@@ -288,22 +284,6 @@ class EMA(Callback):
         return model
 
 # %% ../nbs/09_training.ipynb 36
-def drop_condition(cond:dict[str, Tensor], # condition tensors, each (b, ...)
-                   empty:dict[str, Tensor], # the empty condition for each key, (...) or (1, ...)
-                   p:float, # probability of dropping each row
-                   generator:torch.Generator|None=None, # source of the random draws
-                  ) -> tuple[dict[str, Tensor], Tensor]:
-    "Replace rows of every tensor in `cond` by `empty` with probability `p`; returns the new dict and the (b,) drop mask."
-    if not 0 <= p <= 1: raise ValueError(f'p={p} must be a probability in [0, 1]')
-    if set(cond) - set(empty): raise ValueError(f'no empty value for {sorted(set(cond) - set(empty))}')
-    b = next(iter(cond.values())).shape[0]
-    drop = torch.rand(b, generator=generator) < p  # (b,)
-    out = {}
-    for k, v in cond.items():
-        e = empty[k].to(v.device, v.dtype).reshape(1, *v.shape[1:]).expand_as(v)
-        out[k] = torch.where(drop.to(v.device).view(b, *[1] * (v.ndim - 1)), e, v)
-    return out, drop
-
 class CondDropout(Callback):
     "Drop the condition tensors of each batch to their empty values with probability `p` (for guidance)."
     order = -10
@@ -315,19 +295,18 @@ class CondDropout(Callback):
         learn.batch = {**learn.batch, **new}
         learn.log['dropped'] = drop.float().mean().item()
 
-# %% ../nbs/09_training.ipynb 41
+# %% ../nbs/09_training.ipynb 40
 class Evaluate(Callback):
     "Every `every` steps and at the end, log `eval_fn(model) -> dict of numbers` into `learn.evals`."
     order = 30
     main_process_only = True
     def __init__(self, eval_fn:Callable, # eval_fn(model) -> dict of metric name -> number
                  every:int=500, # steps between evaluations
-                 use_ema:bool=True, # evaluate the EMA weights when an EMA callback is present
                  verbose:bool=True, # print each result
-                ): self.eval_fn, self.every, self.use_ema, self.verbose = eval_fn, every, use_ema, verbose
+                ): self.eval_fn, self.every, self.verbose = eval_fn, every, verbose
     def evaluate(self, learn) -> dict:
         "Run the evaluation now and record it."
-        ema, model = learn.find_cb(EMA) if self.use_ema else None, learn.model
+        ema, model = learn.find_cb(EMA), learn.model  # the EMA weights, when there is an EMA
         devices = [learn.device] if learn.device.type != 'cpu' else []
         with torch.random.fork_rng(devices=devices, device_type=learn.device.type), torch.no_grad():
             model.eval()
@@ -344,7 +323,7 @@ class Evaluate(Callback):
     def after_fit(self, learn):
         if learn.error is None and (not learn.evals or learn.evals[-1]['step'] != learn.step): self.evaluate(learn)
 
-# %% ../nbs/09_training.ipynb 44
+# %% ../nbs/09_training.ipynb 43
 class TrainingDiverged(RuntimeError):
     "Raised by `NaNGuard` when a loss, parameter or gradient stops being finite."
 
@@ -377,35 +356,10 @@ class NaNGuard(Callback):
         if torch.isfinite(nn.utils.get_total_norm([g for g in grads.values() if g is not None])): return
         self._stop(learn, f'the gradients of {_bad(grads)[:5]} hold NaN/inf (loss {learn.loss.item():.4g})')
 
-# %% ../nbs/09_training.ipynb 47
+# %% ../nbs/09_training.ipynb 46
 CHECKPOINT_FORMAT = 'vidlab.training.checkpoint.v1'  # stored in the header, checked on load
 
-def rng_states(generator:torch.Generator) -> dict[str, Tensor]:
-    "The states of `generator` and of torch's (cpu and cuda), numpy's and Python's global RNGs, as tensors."
-    s = {'rng.generator': generator.get_state(), 'rng.torch': torch.get_rng_state()}
-    if torch.cuda.is_available():
-        for i, st in enumerate(torch.cuda.get_rng_state_all()): s[f'rng.cuda.{i}'] = st
-    _, keys, pos, has_gauss, gauss = np.random.get_state()
-    s['rng.numpy'] = torch.from_numpy(keys.astype(np.int64))
-    s['rng.numpy.extra'] = torch.tensor([pos, has_gauss, gauss], dtype=torch.float64)
-    version, ints, gauss_next = random.getstate()
-    s['rng.python'] = torch.tensor(ints, dtype=torch.int64)
-    s['rng.python.extra'] = torch.tensor([version, float('nan') if gauss_next is None else gauss_next], dtype=torch.float64)
-    return s
-
-def set_rng_states(s:dict[str, Tensor], # from `rng_states`
-                   generator:torch.Generator, # the generator to restore
-                  ) -> None:
-    "Restore the generators saved by `rng_states`."
-    generator.set_state(s['rng.generator']); torch.set_rng_state(s['rng.torch'])
-    cuda = [s[f'rng.cuda.{i}'] for i in range(torch.cuda.device_count()) if f'rng.cuda.{i}' in s]
-    if cuda: torch.cuda.set_rng_state_all(cuda)
-    pos, has_gauss, gauss = s['rng.numpy.extra'].tolist()
-    np.random.set_state(('MT19937', s['rng.numpy'].numpy().astype(np.uint32), int(pos), int(has_gauss), gauss))
-    version, gauss_next = s['rng.python.extra'].tolist()
-    random.setstate((int(version), tuple(s['rng.python'].tolist()), None if math.isnan(gauss_next) else gauss_next))
-
-# %% ../nbs/09_training.ipynb 49
+# %% ../nbs/09_training.ipynb 47
 def flatten_optimizer(opt:torch.optim.Optimizer) -> tuple[dict[str, Tensor], dict]:
     "An optimiser's state dict as (tensors named `opt.state.<param>.<key>`, JSON-able rest)."
     sd = opt.state_dict()
@@ -430,7 +384,7 @@ def unflatten_optimizer(opt:torch.optim.Optimizer, # the optimiser to load into
     groups = [{k: tuple(v) if k == 'betas' else v for k, v in g.items()} for g in meta['param_groups']]
     opt.load_state_dict(dict(state=state, param_groups=groups))
 
-# %% ../nbs/09_training.ipynb 50
+# %% ../nbs/09_training.ipynb 48
 def save_checkpoint(learn:Learner, # the learner to save
                     path:str|Path, # the .safetensors file (replaced atomically)
                    ) -> Path:
@@ -486,43 +440,6 @@ class Checkpoint(Callback):
         if learn.error is None and is_main_process(): save_checkpoint(learn, self.path)
 
 # %% ../nbs/09_training.ipynb 58
-def _sync(device:torch.device):
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
-def matmul_peak_flops(dtype:torch.dtype=torch.float32, # element type of the matmul
-                      n:int=2048, # the matrices are n x n
-                      repeats:int=5, # timed repeats (the best one counts)
-                      device:str|torch.device='cpu', # where to measure
-                     ) -> float:
-    "Measured FLOP/s of an n x n matmul in `dtype` on `device` (best of `repeats`)."
-    device = torch.device(device)
-    g = torch.Generator(device=device).manual_seed(0)
-    a, b = (torch.randn(n, n, generator=g, device=device).to(dtype) for _ in range(2))
-    a @ b; _sync(device)  # warm-up
-    best = math.inf
-    for _ in range(repeats):
-        t = time.perf_counter(); a @ b; _sync(device)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best
-
-def count_flops(fn:Callable, *args, **kwargs) -> int:
-    "FLOPs (multiply-adds count 2) of the matmuls, convolutions and attention in `fn(*args, **kwargs)`."
-    with FlopCounterMode(display=False) as counter: fn(*args, **kwargs)
-    return counter.get_total_flops()
-
-def step_flops(learn:Learner) -> int:
-    "FLOPs of one training step (forward and backward) of `learn`, leaving the learner's state untouched."
-    g = torch.Generator().set_state(learn.generator.get_state())
-    with torch.random.fork_rng(devices=[]):
-        batch = learn.data_fn(g)
-        def step():
-            with learn.autocast(): loss = learn.loss_fn(learn.model, batch)
-            loss.backward()
-        flops = count_flops(step)
-    learn.model.zero_grad(set_to_none=True)
-    return flops
-
-# %% ../nbs/09_training.ipynb 64
 def diffusion_loss(model_fn:Callable, # model_fn(x_t, t) -> prediction, same shape as x_t
                    scheduler, # has add_noise(x0, noise, t) and training_target(x0, noise, t)
                    x0:Tensor, # clean samples (b, ...)
@@ -533,7 +450,7 @@ def diffusion_loss(model_fn:Callable, # model_fn(x_t, t) -> prediction, same sha
     pred = model_fn(scheduler.add_noise(x0, noise, t), t)
     return nn.functional.mse_loss(pred, scheduler.training_target(x0, noise, t))
 
-# %% ../nbs/09_training.ipynb 67
+# %% ../nbs/09_training.ipynb 61
 from .core import report, try_answer
 
 def check_lr_multiplier(fn, # your `lr_multiplier(step, total, warmup, final) -> float`

@@ -13,10 +13,10 @@ from .core import make_generator, to_tensor_video, to_numpy_video, check_video, 
 from .data import (COLOURS, SIZES, DIRECTIONS, ATTRIBUTES, VOCAB, TRAVEL, ShapesWorld, render_clips,
                          parse_caption, caption, combinations, hash_uniform)
 from .evaluation import describe_batch, as_video_batch
+from .vae import compression
 from .diffusion import randn
 from .samplers import noise_levels
-from .temporal import (_parts, _device, frames_per_latent, tubelet_depth, latent_window, prompt_model_fn,
-                             encode_clips, decode_latents, object_track, identity_persistence, flicker, warp_frames)
+from .temporal import _parts, prompt_model_fn, object_track, identity_persistence, flicker, warp_frames
 from .core import answer_agrees
 
 # %% auto 0
@@ -135,12 +135,12 @@ def seam_ratio(videos, # (b, f, 3, h, w) clips, or a list
 
 # %% ../nbs/13_video_tasks.ipynb 15
 def _common(pipe, num_inference_steps:int|None, sampler:str, seed:int|None, generator:torch.Generator|None) -> dict:
-    "What every task needs: steps, a fresh scheduler, the generator, window, ct, pt and the piece size in frames."
+    "What every task needs: the model, steps, a fresh scheduler, the generator, window, ct, pt and the piece size in frames."
     m = _parts(pipe)
-    ct, pt = frames_per_latent(pipe), tubelet_depth(pipe)
-    return dict(steps=num_inference_steps or m.config.num_inference_steps, scheduler=m.make_scheduler(sampler),
-                generator=make_generator(seed, generator), window=latent_window(pipe), ct=ct, pt=pt, unit=ct * pt,
-                device=_device(pipe))
+    ct, pt = compression(m.vae)[0], m.transformer.cfg.patch_size[0]  # video frames per latent frame, latent frames per token
+    return dict(model=m, steps=num_inference_steps or m.config.num_inference_steps, scheduler=m.make_scheduler(sampler),
+                generator=make_generator(seed, generator), window=m.config.frames // ct, ct=ct, pt=pt, unit=ct * pt,
+                device=m.device)
 
 def _clip(video, name:str='video') -> Tensor:
     "One clip as float (f, 3, h, w) on the CPU, from any layout vidlab knows."
@@ -169,11 +169,12 @@ def _sample(pipe, c:dict, prompts:Sequence[str], guidance_scale:float|None, tota
     z = joint_sample(prompt_model_fn(pipe, prompts, guidance_scale), c['scheduler'], _latent_shape(pipe, total), window,
                      starts, circular=circular, num_inference_steps=c['steps'], generator=c['generator'],
                      device=c['device'], **kwargs)
-    if not circular: return decode_latents(pipe, z)[0]
+    if not circular: return c['model'].decode_latents(z)[0].float().cpu()
     k = c['pt']  # a loop is decoded with a tubelet of the other end on each side, so the decoder sees across the seam
-    return decode_latents(pipe, torch.cat([z[:, -k:], z, z[:, :k]], 1))[0, k * c['ct']:-k * c['ct']]
+    return c['model'].decode_latents(torch.cat([z[:, -k:], z, z[:, :k]], 1))[0, k * c['ct']:-k * c['ct']].float().cpu()
 
 # %% ../nbs/13_video_tasks.ipynb 18
+@torch.no_grad()
 def extend(pipe, # a TextToVideoPipeline or TextToVideo bundle
            video, # the clip to continue, any layout vidlab knows
            prompt:str, # what the continuation shows
@@ -195,7 +196,7 @@ def extend(pipe, # a TextToVideoPipeline or TextToVideo bundle
         known = torch.zeros(_latent_shape(pipe, total), device=c['device'])
         mask = torch.zeros(total, dtype=torch.bool)
         sl = slice(0, ctx // ct) if not backward else slice(new // ct, total)
-        known[:, sl], mask[sl] = encode_clips(pipe, part[None]), True
+        known[:, sl], mask[sl] = c['model'].encode_video(part[None].to(c['device'])), True
         out = _sample(pipe, c, [prompt], guidance_scale, total, known=known, known_mask=mask)
         clip = torch.cat([clip, out[ctx:]]) if not backward else torch.cat([out[:new], clip])
         frames -= new
@@ -211,6 +212,7 @@ def prompted_velocity(prompt:str, # a prompt; its direction (if any) sets the mo
     if d is None: return torch.zeros(2)
     return torch.tensor(DIRECTIONS[d], dtype=torch.float32) * sum(TRAVEL) / 2 * size / (frames - 1)
 
+@torch.no_grad()
 def image_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
                    image, # the first frame: numpy (h, w, 3) or torch (3, h, w) in [0, 1]
                    prompt:str, # how it should move
@@ -219,18 +221,19 @@ def image_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
                   ) -> np.ndarray: # (f, h, w, 3)
     "Animate a first frame: its latent frame is known (slid along the prompt's motion if it spans several frames)."
     c = _common(pipe, num_inference_steps, sampler, seed, generator)
-    m, ct = _parts(pipe), c['ct']
+    m, ct = c['model'], c['ct']
     img = torch.as_tensor(np.asarray(image), dtype=torch.float32)
     if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3: img = img.permute(2, 0, 1)  # (h, w, 3) -> (3, h, w)
     if img.ndim != 3 or img.shape[0] != 3: raise ValueError(f'image must be (h, w, 3) or (3, h, w), got {tuple(img.shape)}')
     vel = prompted_velocity(prompt, m.config.frames, img.shape[-1])
     start, _ = warp_frames(img[None].expand(ct, -1, -1, -1), torch.arange(ct)[:, None] * vel)  # (ct, 3, h, w)
     known = torch.zeros(_latent_shape(pipe, c['window']), device=c['device'])
-    known[:, :1] = encode_clips(pipe, start[None])
+    known[:, :1] = m.encode_video(start[None].to(c['device']))
     mask = torch.zeros(c['window'], dtype=torch.bool); mask[0] = True
     return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, c['window'], known=known, known_mask=mask))
 
 # %% ../nbs/13_video_tasks.ipynb 24
+@torch.no_grad()
 def interpolate(pipe, # a TextToVideoPipeline or TextToVideo bundle
                 video_a, video_b, # the clip to start from and the clip to arrive at
                 prompt:str, # what the transition shows
@@ -248,12 +251,14 @@ def interpolate(pipe, # a TextToVideoPipeline or TextToVideo bundle
     ka, kn = context // ct, frames // ct
     total = 2 * ka + kn
     known = torch.zeros(_latent_shape(pipe, total), device=c['device'])
-    known[:, :ka], known[:, ka + kn:] = encode_clips(pipe, a[None, -context:]), encode_clips(pipe, b[None, :context])
+    known[:, :ka] = c['model'].encode_video(a[None, -context:].to(c['device']))  # the end of clip A
+    known[:, ka + kn:] = c['model'].encode_video(b[None, :context].to(c['device']))  # the start of clip B
     mask = torch.ones(total, dtype=torch.bool); mask[ka:ka + kn] = False
     gap = _sample(pipe, c, [prompt], guidance_scale, total, known=known, known_mask=mask)[context:context + frames]
     return to_numpy_video(torch.cat([a, gap, b]))
 
 # %% ../nbs/13_video_tasks.ipynb 27
+@torch.no_grad()
 def video_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
                    video, # the clip to edit
                    prompt:str, # the new prompt
@@ -265,7 +270,7 @@ def video_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
     c = _common(pipe, num_inference_steps, sampler, seed, generator)
     clip = _clip(video)
     _check_frames(len(clip), c['unit'], 'the clip length')
-    init = encode_clips(pipe, clip[None])
+    init = c['model'].encode_video(clip[None].to(c['device']))
     return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, init.shape[1], init=init, strength=strength))
 
 # %% ../nbs/13_video_tasks.ipynb 30
@@ -280,6 +285,7 @@ def scene_list(scenes, # one caption, or any sequence of caption strings (a list
     if not scenes: raise ValueError('scenes is empty: give at least one caption')
     return scenes
 
+@torch.no_grad()
 def storyboard(pipe, # a TextToVideoPipeline or TextToVideo bundle
                scenes:Sequence[str], # one caption per scene, in order: a list, a tuple or a planner's storyboard
                frames_per_prompt:int|None=None, # video frames per scene (default: the model's clip length)
@@ -290,7 +296,7 @@ def storyboard(pipe, # a TextToVideoPipeline or TextToVideo bundle
     "Several scene captions become one video: overlapping windows, each denoised with the caption of its centre."
     prompts = scene_list(scenes)
     c = _common(pipe, num_inference_steps, sampler, seed, generator)
-    per = frames_per_prompt or _parts(pipe).config.frames
+    per = frames_per_prompt or c['model'].config.frames
     _check_frames(per, c['unit'], 'frames_per_prompt')
     seg = per // c['ct']  # latent frames per prompt
     total = seg * len(prompts)
@@ -362,7 +368,7 @@ def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
                      ) -> dict[str, dict]: # task -> dict(success, ...numbers)
     "Success rate of each joint-modelling task on n cases with known answers."
     m = _parts(pipe)
-    f, unit, size = m.config.frames, frames_per_latent(pipe) * tubelet_depth(pipe), m.config.size
+    f, unit, size = m.config.frames, compression(m.vae)[0] * m.transformer.cfg.patch_size[0], m.config.size
     combos = combinations('all')
     cases = [combos[i] for i in torch.randperm(len(combos), generator=make_generator(seed))[:n].tolist()]
     prompts = [caption(c) for c in cases]
