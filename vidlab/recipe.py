@@ -91,8 +91,8 @@ PRESETS = {  # name -> (model config, training recipe)
     'default': (TextToVideoConfig(), TrainConfig()),
     'bucketed': (TextToVideoConfig(buckets=BUCKETS), TrainConfig(bucket_weights=[3] + [1] * (len(BUCKETS) - 1))),
     'progressive': (TextToVideoConfig(buckets=BUCKETS),  # the default model, then more steps on every bucket
-                    TrainConfig(base='default', vae_steps=0, steps=4000, lr=1e-3, warmup=50, n_latents=2048,
-                                bucket_weights=[4, 1, 1, 2, 1, 2, 3, 3])),  # 24x24, 64x64: x2; landscape, portrait: x3
+                    TrainConfig(base='default', vae_steps=0, steps=6000, lr=1e-3, warmup=50, n_latents=2048,
+                                bucket_weights=[4, 1, 1, 3, 1, 2, 4, 4])),  # the hard sizes drawn more: 24x24, 64x64, landscape, portrait
     'tiny': (replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [8, 32, 64]]),  # three buckets, so tests exercise them
              TrainConfig(vae_steps=20, steps=40, batch_size=8, n_latents=64, warmup=5, eval_every=20, eval_n=4, checkpoint_every=20)),
     'tiny_progressive': (replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [8, 32, 64]]),  # tiny, then 20 steps on buckets
