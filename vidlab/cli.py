@@ -44,7 +44,8 @@ def check_output_dir(path:str|Path, # a folder to write into (created if missing
     if not base.is_dir(): raise ValueError(f'cannot create {path}: {base} is a file, not a folder')
     try:
         fd, probe = tempfile.mkstemp(dir=base, prefix='.vidlab-write-test-')
-        os.close(fd); os.unlink(probe)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as e: raise ValueError(f'cannot write to {base} ({e.strerror}): choose another output folder') from None
     return path
 
@@ -133,10 +134,12 @@ def cmd_world(args) -> list[Path]:
             lines.append(json.dumps(dict(file=names[-1], caption=item['caption'])))
             if i < SHEET_ROWS: sheet_clips.append((item['video'], item['caption']))
         (stage / 'captions.jsonl').write_text('\n'.join(lines) + '\n')
-        import matplotlib; matplotlib.use('Agg')
+        import matplotlib
+        matplotlib.use('Agg')
         import matplotlib.pyplot as plt
         fig = plot_frames([v for v, _ in sheet_clips], titles=[c for _, c in sheet_clips])
-        fig.savefig(stage / 'contact_sheet.png', dpi=120, bbox_inches='tight'); plt.close(fig)
+        fig.savefig(stage / 'contact_sheet.png', dpi=120, bbox_inches='tight')
+        plt.close(fig)
         for name in names + ['contact_sheet.png', 'captions.jsonl']: os.replace(stage / name, out / name)
     finally: shutil.rmtree(stage, ignore_errors=True)
     print(f'wrote {args.n} clips ({", ".join(formats)}) and captions.jsonl to {out.resolve()}')
@@ -149,7 +152,9 @@ def _warn_once(caught:list) -> None:
     seen = set()
     for w in caught:
         msg = one_line(w.message)
-        if msg not in seen: print(f'warning: {msg}', file=sys.stderr); seen.add(msg)
+        if msg not in seen:
+            print(f'warning: {msg}', file=sys.stderr)
+            seen.add(msg)
 
 def cmd_generate(args) -> Path:
     "Generate a video for `args.prompt` with the shipped (or given) model and write it to `args.output`."

@@ -92,7 +92,8 @@ def set_rng_states(s:dict[str, torch.Tensor], # from `rng_states`
                    generator:torch.Generator, # the generator to restore
                   ) -> None:
     "Restore the generators saved by `rng_states`."
-    generator.set_state(s['rng.generator']); torch.set_rng_state(s['rng.torch'])
+    generator.set_state(s['rng.generator'])
+    torch.set_rng_state(s['rng.torch'])
     cuda = [s[f'rng.cuda.{i}'] for i in range(torch.cuda.device_count()) if f'rng.cuda.{i}' in s]
     if cuda: torch.cuda.set_rng_state_all(cuda)
     pos, has_gauss, gauss = s['rng.numpy.extra'].tolist()

@@ -284,12 +284,16 @@ def init_dit_(model:nn.Module, # a VideoDiT to initialise in place
              ) -> None:
     "DiT's initialisation: Xavier-uniform linears, N(0, 0.02) timestep MLP, zero adaLN, cross-attention out and final layer."
     for m in model.modules():
-        if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight, generator=g); nn.init.zeros_(m.bias)
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight, generator=g)
+            nn.init.zeros_(m.bias)
     for m in model.t_embed.mlp:
         if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=0.02, generator=g)
     nn.init.normal_(model.null_text, std=0.02, generator=g)
     zero = [model.final_ada, model.final] + [l for b in model.blocks for l in (b.ada, b.cross_proj)]
-    for m in zero: nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
+    for m in zero:
+        nn.init.zeros_(m.weight)
+        nn.init.zeros_(m.bias)
 
 def text_context(model:nn.Module, # a VideoDiT, whose projections to use
                  text_states:Tensor, # (b, l, text_dim) text encoder's last hidden state
@@ -454,9 +458,11 @@ def time_forward(model:VideoDiT, # the model
     times = []
     with torch.inference_mode():
         for i in range(warmup + repeats):
-            sync(); start = time.perf_counter()
+            sync()
+            start = time.perf_counter()
             model(x, t, context=ctx)
-            sync(); times.append(time.perf_counter() - start)
+            sync()
+            times.append(time.perf_counter() - start)
     return float(np.median(times[warmup:]))
 
 # %% ../nbs/08_dit.ipynb 61

@@ -42,7 +42,9 @@ def video_seconds(pipes:dict, # name -> pipeline
     for p in pipes.values(): p(prompt, seed=0, **kwargs)  # warm-up
     for r in range(repeats):
         for k, p in pipes.items():
-            t0 = time.perf_counter(); p(prompt, seed=r, **kwargs); times[k].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            p(prompt, seed=r, **kwargs)
+            times[k].append(time.perf_counter() - t0)
     return {k: statistics.median(v) for k, v in times.items()}
 
 # %% ../nbs/17_efficiency.ipynb 11
@@ -395,7 +397,9 @@ def step_utilisation(learn:Learner, # a learner on the step to measure
     "FLOPs per step, seconds per step, peak matmul FLOP/s (same dtype and threads) and the step's share of that peak."
     flops = step_flops(learn)
     learn.fit(learn.step + 2)
-    t0 = time.perf_counter(); learn.fit(learn.step + steps); seconds = (time.perf_counter() - t0) / steps
+    t0 = time.perf_counter()
+    learn.fit(learn.step + steps)
+    seconds = (time.perf_counter() - t0) / steps
     dtype = torch.bfloat16 if learn.mixed_precision == 'bf16' else torch.float32
     peak = matmul_peak_flops(dtype)
     return dict(flops=flops, seconds=seconds, peak=peak, share=flops / seconds / peak, threads=torch.get_num_threads())

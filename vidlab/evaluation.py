@@ -40,8 +40,10 @@ def largest_blob(mask:torch.Tensor, # (n, h, w) bool
     if m == 0: return mask.clone()
     node = torch.full((n * h * w,), -1, dtype=torch.long, device=mask.device)
     node[pos] = torch.arange(m, device=mask.device)
-    right = pos[pos % w < w - 1]; right = right[flat[right + 1]]  # pixels whose right neighbour is an object pixel
-    down = pos[pos // w % h < h - 1]; down = down[flat[down + w]]  # ... and whose lower neighbour is
+    right = pos[pos % w < w - 1]
+    right = right[flat[right + 1]]  # pixels whose right neighbour is an object pixel
+    down = pos[pos // w % h < h - 1]
+    down = down[flat[down + w]]  # ... and whose lower neighbour is
     u, v = torch.cat([node[right], node[down]]), torch.cat([node[right + 1], node[down + w]])  # (e,) edges
     lab = torch.arange(m, device=mask.device)  # each node starts as its own blob
     while True:
@@ -118,7 +120,8 @@ def degrade(videos:torch.Tensor, # (b, f, 3, h, w) in [0, 1]
     if sigma > 0:
         radius = max(1, math.ceil(3 * sigma))
         t = torch.arange(-radius, radius + 1, dtype=torch.float32)
-        k = torch.exp(-t**2 / (2 * sigma**2)); k = (k / k.sum()).tolist()  # 1-D Gaussian taps
+        k = torch.exp(-t**2 / (2 * sigma**2))
+        k = (k / k.sum()).tolist()  # 1-D Gaussian taps
         for dim in (-1, -2):  # separable: blur rows, then columns; borders repeat the edge pixel
             n = x.shape[dim]
             p = torch.cat([x.narrow(dim, 0, 1).expand_as(x.narrow(dim, 0, radius)), x,

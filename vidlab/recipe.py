@@ -290,7 +290,8 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     learn = Learner(model, denoising_loss, latent_batches(caches if sampler else caches[0], model.noise_schedule, recipe.batch_size, sampler),
                     opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), cbs=cbs, seed=seed)
     learn.fit(recipe.steps)
-    ema.copy_to(model); model.eval()
+    ema.copy_to(model)
+    model.eval()
     losses = [h['loss'] for h in learn.history]
     model.train_log = dict(preset=preset, seed=seed, processes=processes, vae_seconds=round(vae_seconds, 1),
                            seconds=round(time.perf_counter() - t0, 1), steps=learn.step,

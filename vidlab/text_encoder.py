@@ -223,7 +223,9 @@ class TextEncoder(nn.Module):
                     w.normal_(0.0, self.cfg.init_std, generator=g)
                     m.weight.copy_(w)
                 if getattr(m, 'bias', None) is not None: nn.init.zeros_(m.bias)
-            elif isinstance(m, LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+            elif isinstance(m, LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
 
     def positions(self, l:int) -> Tensor: # (l, d)
         "Position vectors for the first `l` positions."
@@ -417,7 +419,8 @@ def plot_attention(maps:Tensor, # (n_layers, n_heads, n, n) from `attention_maps
     fig, axs = plt.subplots(1, n_heads, figsize=(2.6 * n_heads + 0.6, 2.8), squeeze=False)
     for h, ax in enumerate(axs[0]):
         im = ax.imshow(maps[layer, h], vmin=0, vmax=vmax, cmap='viridis')
-        ax.set_xticks(range(n), tokens, rotation=90, fontsize=7); ax.set_yticks(range(n), tokens if h == 0 else [], fontsize=7)
+        ax.set_xticks(range(n), tokens, rotation=90, fontsize=7)
+        ax.set_yticks(range(n), tokens if h == 0 else [], fontsize=7)
         ax.set_title(f'layer {layer} head {h}', fontsize=8)
     fig.colorbar(im, ax=axs[0].tolist(), fraction=0.02, label='weight')
     return fig

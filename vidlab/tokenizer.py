@@ -86,7 +86,9 @@ def train_bpe(counts:dict, # word -> number of occurrences (see `word_counts`)
     freq = list(counts.values())
     pairs, where = Counter(), defaultdict(set)  # (a, b) -> weighted count; (a, b) -> indices of words containing it
     for i, w in enumerate(words):
-        for p in zip(w, w[1:]): pairs[p] += freq[i]; where[p].add(i)
+        for p in zip(w, w[1:]):
+            pairs[p] += freq[i]
+            where[p].add(i)
     heap = [(-n, p) for p, n in pairs.items()]  # max-count first; on a tie the smallest pair of ids
     heapq.heapify(heap)
     merges = []
@@ -97,13 +99,17 @@ def train_bpe(counts:dict, # word -> number of occurrences (see `word_counts`)
             continue
         if pairs[p] < max(1, min_frequency): break
         new = tokens[p[0]] + tokens[p[1]]
-        if new not in vocab: vocab[new] = len(tokens); tokens.append(new)
+        if new not in vocab:
+            vocab[new] = len(tokens)
+            tokens.append(new)
         merges.append((tokens[p[0]], tokens[p[1]]))
         grown = set()
         for i in where.pop(p):
             for q, d in merge_pair(words[i], p, vocab[new]):
                 pairs[q] += d * freq[i]
-                if d > 0: where[q].add(i); grown.add(q)
+                if d > 0:
+                    where[q].add(i)
+                    grown.add(q)
         del pairs[p]  # every occurrence is merged
         for q in grown:
             if pairs[q] > 0: heapq.heappush(heap, (-pairs[q], q))
@@ -195,7 +201,8 @@ def _encode(self, prompts:str|Sequence[str], # one prompt or a list; '' is the u
             warnings.warn(f'prompt {i} has {len(ids)} tokens with <bos> and <eos>, more than max_length={max_length}: '
                           f'truncated to {max_length} (<bos>, the first {max_length - 2} tokens, <eos>)')
             ids = ids[:max_length - 1] + [self.eos_token_id]
-        rows.append(ids); unknown.append(unk)
+        rows.append(ids)
+        unknown.append(unk)
     length = max_length if max_length is not None else max((len(r) for r in rows), default=0)
     input_ids = torch.full((len(rows), length), self.pad_token_id, dtype=torch.long)  # (b, l)
     attention_mask = torch.zeros((len(rows), length), dtype=torch.long)  # (b, l)
@@ -256,7 +263,9 @@ class BPETokenizer(PromptTokenizer):
     def _content(self, text:str) -> tuple[list, list]:
         ids, unknown = [], []
         for part in self._specials.split(text):  # special-token strings stay whole, as tokenizers' added tokens do
-            if part in SPECIAL_TOKENS: ids.append(self.vocab[part]); continue
+            if part in SPECIAL_TOKENS:
+                ids.append(self.vocab[part])
+                continue
             for word in pre_tokenize(normalize(part)):
                 word_ids, unk = self._word(word)
                 ids += word_ids
@@ -339,7 +348,8 @@ class HFTokenizer(PromptTokenizer):
         if not isinstance(backend, _Tokenizer):
             raise TypeError(f'HFTokenizer wraps a tokenizers.Tokenizer or a transformers fast tokenizer, got {type(tokenizer).__name__}')
         self.tok = _Tokenizer.from_str(backend.to_str())  # a copy: our padding and truncation never touch the original
-        self.tok.no_padding(); self.tok.no_truncation()
+        self.tok.no_padding()
+        self.tok.no_truncation()
         own = lambda *names: next((getattr(tokenizer, n) for n in names if isinstance(getattr(tokenizer, n, None), str)), None)
         self.pad_token = pad_token or own('pad_token') or PAD
         self.bos_token = bos_token or own('bos_token', 'cls_token') or BOS
@@ -419,7 +429,8 @@ def segmentation_html(tokenizer:BPETokenizer, # a BPE tokenizer (its merges cut 
     tokens, starts = [], []
     for word in pre_tokenize(normalize(text)):
         pieces = tokenizer.segment(word)
-        tokens += pieces; starts += [True] + [False] * (len(pieces) - 1)
+        tokens += pieces
+        starts += [True] + [False] * (len(pieces) - 1)
     ids = [tokenizer.vocab.get(t, tokenizer.unk_token_id) for t in tokens]
     return token_html(tokens, ids, tokenizer.unk_token_id, starts) + f'<small>{len(tokens)} tokens</small>'
 

@@ -200,7 +200,8 @@ class LossPlot(Callback):
         plt.close(self.fig)  # shown through the display handle only
         self.handle = display(self.fig, display_id=True)
     def redraw(self, learn):
-        self.ax.clear(); plot_history(learn.history, learn.evals, ax=self.ax)
+        self.ax.clear()
+        plot_history(learn.history, learn.evals, ax=self.ax)
         if self.handle is not None: self.handle.update(self.fig)  # None outside IPython
     def after_step(self, learn):
         if self.on and learn.step % self.every == 0: self.redraw(learn)

@@ -253,7 +253,8 @@ def interpolate(pipe, # a TextToVideoPipeline or TextToVideo bundle
     known = torch.zeros(_latent_shape(pipe, total), device=c['device'])
     known[:, :ka] = c['model'].encode_video(a[None, -context:].to(c['device']))  # the end of clip A
     known[:, ka + kn:] = c['model'].encode_video(b[None, :context].to(c['device']))  # the start of clip B
-    mask = torch.ones(total, dtype=torch.bool); mask[ka:ka + kn] = False
+    mask = torch.ones(total, dtype=torch.bool)
+    mask[ka:ka + kn] = False
     gap = _sample(pipe, c, [prompt], guidance_scale, total, known=known, known_mask=mask)[context:context + frames]
     return to_numpy_video(torch.cat([a, gap, b]))
 
