@@ -1,7 +1,7 @@
 """Prompt fidelity of a model judged by the evaluator (issue 6 and 13 targets), seen vs held-out combinations, and the
 generated videos' mean frame-to-frame change against real clips; with --buckets, one row per supported size.
 
-    python benchmarks/fidelity.py [--n 240] [--steps 25] [--seed 0] [--model DIR]     # the default size
+    python benchmarks/fidelity.py [--n 240] [--steps 25] [--guidance 3] [--seed 0] [--model DIR]     # the default size
     python benchmarks/fidelity.py --buckets --n 100 [--model DIR]                      # every bucket of the model's config
     python benchmarks/fidelity.py --buckets --sizes 16x32x32 8x32x32 16x32x64 [--model DIR]   # these (frames x h x w)
     python benchmarks/fidelity.py --buckets --vae --n 64 [--model DIR]   # the VAE alone: PSNR and fidelity of reconstructions
@@ -16,6 +16,7 @@ p = argparse.ArgumentParser()
 p.add_argument('--n', type=int, default=240, help='videos per split')
 p.add_argument('--steps', type=int, default=None, help="sampler steps (default: the model's)")
 p.add_argument('--seed', type=int, default=0)
+p.add_argument('--guidance', type=float, default=None, help="classifier-free guidance scale (default: the model's)")
 p.add_argument('--model', default=None, help='model folder (default: the shipped model)')
 p.add_argument('--threads', type=int, default=2)
 p.add_argument('--device', default=None)
@@ -29,7 +30,7 @@ torch.set_num_threads(a.threads)
 pipe = TextToVideoPipeline.from_pretrained(a.model, device=a.device)
 t = time.time()
 if not a.buckets:
-    report = evaluate_pipeline(pipe, n=a.n, num_inference_steps=a.steps, seed=a.seed)
+    report = evaluate_pipeline(pipe, n=a.n, num_inference_steps=a.steps, guidance_scale=a.guidance, seed=a.seed)
     for split, r in report.items():
         print(f'{split:8s} ' + '  '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}' for k, v in r.items()))
 else:
@@ -49,7 +50,7 @@ elif a.buckets:
     for size in sizes:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # untrained sizes are marked in the table instead
-            r = evaluate_pipeline(pipe, n=a.n, num_inference_steps=a.steps, seed=a.seed, size=size)
+            r = evaluate_pipeline(pipe, n=a.n, num_inference_steps=a.steps, guidance_scale=a.guidance, seed=a.seed, size=size)
         print(f"{'x'.join(map(str, size)):>15s} {'yes' if list(size) in pipe.config.buckets else 'no':>7s} "
               f"{r['seen']['all']:6.3f} {r['held-out']['all']:8.3f} {r['seen']['frame_change_ratio']:11.2f} "
               f"{r['held-out']['frame_change_ratio']:11.2f}", flush=True)

@@ -13,8 +13,8 @@ reconstructions of held-out clips (attribute combinations never seen in training
 PSNR and fidelity lesson 05 quotes for the shipped model come from `--pretrained vidlab/assets/default`.
 """
 import argparse, json, os, time
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # set before torch loads OpenMP: idle threads sleep, not spin;
-# on a busy 2-core machine spinning threads made 2-thread training 10x slower than 1 thread
+import vidlab  # first, before torch loads OpenMP: it sets the threads' wait (a short spin, then sleep; lesson 17), fast
+# on a quiet machine and on a busy one (libgomp's long spin made 2-thread training 10x slower on a busy 2-core machine)
 import torch
 from vidlab.vae import VAE_PRESETS, VAETrainConfig, train_vae, evaluate_vae, save_vae, load_vae
 

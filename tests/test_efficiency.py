@@ -178,15 +178,21 @@ def test_shipped_results_cover_every_claim():
 
 
 def _policy(code, **env):
-    env = {**{k: v for k, v in os.environ.items() if k != 'OMP_WAIT_POLICY'}, **env}
+    "What `code` prints in a fresh process whose environment sets neither wait variable, plus `env`."
+    env = {**{k: v for k, v in os.environ.items() if k not in ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')}, **env}
     return subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def test_import_vidlab_sets_passive_only_when_it_can():
-    show = "import os; print(os.environ.get('OMP_WAIT_POLICY'))"
-    assert _policy('import vidlab; ' + show) == 'PASSIVE'
-    assert _policy('import vidlab; ' + show, OMP_WAIT_POLICY='ACTIVE') == 'ACTIVE'  # never over the user's choice
-    assert _policy('import torch, vidlab; ' + show) == 'None'  # too late once libgomp is loaded: left alone
+    show = "import os; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+    assert _policy('import vidlab; ' + show) == 'PASSIVE 20000'  # sleep after a short spin (about 0.2 ms)
+    assert _policy(show) == 'None None'  # the helper's environment sets neither
+    # never over the user's choice: either variable set leaves both as the user set them
+    assert _policy('import vidlab; ' + show, OMP_WAIT_POLICY='ACTIVE') == 'ACTIVE None'
+    assert _policy('import vidlab; ' + show, OMP_WAIT_POLICY='PASSIVE') == 'PASSIVE None'  # the old default, kept
+    assert _policy('import vidlab; ' + show, GOMP_SPINCOUNT='300000') == 'None 300000'
+    assert _policy('import vidlab; ' + show, OMP_WAIT_POLICY='ACTIVE', GOMP_SPINCOUNT='0') == 'ACTIVE 0'
+    assert _policy('import torch, vidlab; ' + show) == 'None None'  # too late once libgomp is loaded: left alone
     first = (Path(E.__file__).parent / '__init__.py').read_text().splitlines()[0]
     assert first.startswith('__version__')
 

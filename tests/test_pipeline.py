@@ -305,6 +305,7 @@ def test_shipped_progressive_model_lists_its_buckets_and_warns_outside_them():
     from vidlab.recipe import BUCKETS
     pipe = TextToVideoPipeline.from_pretrained(default_model_dir().parent / 'progressive')
     assert pipe.model.config.buckets == BUCKETS  # every size it was trained on is in its config
+    assert pipe.config.num_inference_steps == PRESETS['progressive'][0].num_inference_steps == 12  # the preset's sampling default
     log = json.loads((default_model_dir().parent / 'progressive' / 'train_log.json').read_text())
     assert (log['preset'], log['steps'], log['base']['preset']) == ('progressive', PRESETS['progressive'][1].steps, 'default')
     with warnings.catch_warnings():

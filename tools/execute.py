@@ -32,11 +32,12 @@ SKIP = re.compile(r'^\s*#\|\s*eval:\s*false\b', re.MULTILINE)  # cells nbdev_tes
 SLOW = re.compile(r'^\s*#\|\s*slow\b', re.MULTILINE)  # cells only full mode runs
 SEED = 0
 PREAMBLE = '''\
+import vidlab  # first, as a learner's kernel: its thread wait setting applies only before torch loads (lesson 17)
 import torch as _t
 from vidlab.core import set_seed as _s
 from vidlab.pages import snapshot_widgets as _w
 _s({seed}); _t.set_num_threads({threads}); _w()
-del _t, _s, _w'''  # run before the first cell, then removed: seeds, and every widget stored with a picture of its state
+del _t, _s, _w, vidlab'''  # run before the first cell, then removed: seeds, and every widget stored with a picture of its state
 
 
 def lessons(nbs:Path=NBS, only=None) -> list:

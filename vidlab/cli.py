@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     _world_parser(sub)
     _generate_parser(sub)
     t = sub.add_parser('train', help='train a model from scratch (resumes from a checkpoint in --out)')
-    t.add_argument('--preset', default='default', help='what to train: default or tiny (default: default)')
+    t.add_argument('--preset', default='default', help='what to train: a preset of lesson 11, e.g. default, progressive, quick_progressive, tiny (default: default)')
     t.add_argument('--out', type=path_arg, default='runs/default', help='model folder to write (default runs/default)')
     t.add_argument('--seed', type=SEED, default=0, help='training seed (default 0)')
     t.add_argument('--restart', action='store_true', help='ignore an existing checkpoint and start over')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_efficiency.ipynb 3
 from __future__ import annotations
-import vidlab  # before torch: it sets the OpenMP wait policy while it still can (see "Busy machines")
+import vidlab  # before torch: it sets how torch's threads wait while it still can (see "Busy machines")
 import copy, json, os, statistics, subprocess, sys, tempfile, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -355,7 +355,7 @@ def cpu_load(processes:int|None=None, # spinning processes; default: one per cor
         for p in procs: p.kill()
         for p in procs: p.wait()
 
-# %% ../nbs/17_efficiency.ipynb 39
+# %% ../nbs/17_efficiency.ipynb 41
 def _matmul_seconds(m:int, k:int, n:int, dtype:torch.dtype, repeats:int, device:str|torch.device='cpu') -> float:
     "Best seconds of one (m, k) @ (k, n) matmul in `dtype` on `device` over `repeats` timed runs, after one untimed."
     device = torch.device(device)
@@ -390,7 +390,7 @@ def step_flops(learn:Learner) -> int:
     learn.model.zero_grad(set_to_none=True)
     return flops
 
-# %% ../nbs/17_efficiency.ipynb 43
+# %% ../nbs/17_efficiency.ipynb 45
 def step_utilisation(learn:Learner, # a learner on the step to measure
                      steps:int=10, # timed steps (after 2 untimed)
                     ) -> dict:
@@ -425,7 +425,7 @@ def profile_step(learn:Learner, # a learner on the step to profile
     return [dict(op=e.key, share=e.self_cpu_time_total / total, calls=e.count / steps,
                  ms=e.self_cpu_time_total / 1000 / steps) for e in events[:top]]
 
-# %% ../nbs/17_efficiency.ipynb 46
+# %% ../nbs/17_efficiency.ipynb 48
 ROW_ORDER = ('baseline', 'quantization', 'pruning', 'caching', 'steps', 'batch', 'parallel', 'resolution', 'encoding',
              'busy')  # the table's parts, in the order of the accounts' list
 
@@ -465,7 +465,7 @@ def update_results(path:str|Path, # the results JSON (created if missing)
     atomic_write(path, lambda f: f.write(json.dumps(res, indent=1).encode()))
     return res
 
-# %% ../nbs/17_efficiency.ipynb 58
+# %% ../nbs/17_efficiency.ipynb 61
 def check_quantize_rows(fn:Callable, # fn(w (o, i)) -> (q int8 (o, i), scale (o,))
                        ) -> bool:
     "Exercise 1: symmetric int8 with one scale per output channel."

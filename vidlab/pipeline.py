@@ -296,11 +296,13 @@ def _config_dict(self) -> dict:
     return cfg
 
 @classmethod
-def _from_pretrained(cls, path:str|Path, # a folder written by `save_pretrained`
+def _from_pretrained(cls, path:str|Path|None=None, # a folder written by `save_pretrained`; None: the shipped model
                      device:str|torch.device|None=None, # where to put the model (default: get_device())
                     ) -> TextToVideo:
     "Load a model folder, refusing missing, corrupt or mismatched files with a clear error."
-    d = Path(path)
+    if path is not None and not isinstance(path, (str, Path)):
+        raise TypeError(f'path must be a model folder (str or Path), or None for the shipped model; got {type(path).__name__}')
+    d = default_model_dir() if path is None else Path(path)
     for name in ('config.json', 'tokenizer.json', 'model.safetensors'):
         if not (d / name).exists(): raise FileNotFoundError(f'{d} is not a vidlab model folder: {name} is missing')
     try: raw = json.loads((d / 'config.json').read_text())

@@ -90,9 +90,13 @@ BUCKETS = [[16, 32, 32], [8, 32, 32], [32, 32, 32], [16, 24, 24], [16, 48, 48], 
 PRESETS = {  # name -> (model config, training recipe)
     'default': (TextToVideoConfig(), TrainConfig()),
     'bucketed': (TextToVideoConfig(buckets=BUCKETS), TrainConfig(bucket_weights=[3] + [1] * (len(BUCKETS) - 1))),
-    'progressive': (TextToVideoConfig(buckets=BUCKETS),  # the default model, then more steps on every bucket
+    'progressive': (TextToVideoConfig(buckets=BUCKETS, num_inference_steps=12),  # the default model, then more steps on every bucket
                     TrainConfig(base='default', vae_steps=0, steps=6000, lr=1e-3, warmup=50, n_latents=2048,
                                 bucket_weights=[4, 1, 1, 3, 1, 2, 4, 4])),  # the hard sizes drawn more: 24x24, 64x64, landscape, portrait
+    'quick': (TextToVideoConfig(), TrainConfig(steps=1750, eval_every=1000)),  # the default recipe at half its steps
+    'quick_progressive': (TextToVideoConfig(buckets=BUCKETS, num_inference_steps=12),  # what 10 minutes buy: `quick`, then
+                          TrainConfig(base='quick', vae_steps=0, steps=1750, lr=2e-3, warmup=50, n_latents=2048,  # 1,750 steps
+                                      eval_every=1000, bucket_weights=[4, 1, 1, 3, 1, 2, 4, 4])),  # on every bucket
     'tiny': (replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [8, 32, 64]]),  # three buckets, so tests exercise them
              TrainConfig(vae_steps=20, steps=40, batch_size=8, n_latents=64, warmup=5, eval_every=20, eval_n=4, checkpoint_every=20)),
     'tiny_progressive': (replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [8, 32, 64]]),  # tiny, then 20 steps on buckets
@@ -305,7 +309,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
     return model
 
-# %% ../nbs/11_recipe.ipynb 35
+# %% ../nbs/11_recipe.ipynb 38
 def fidelity_curve(log:dict, # a train_log.json: its `evals` list of dict(step, fidelity, shape)
                   ) -> dict:
     "Steps and each measure of a training log's evaluations, as lists for plotting."
@@ -326,7 +330,7 @@ def plot_fidelity_curve(log:dict, # a train_log.json
     plt.close(fig)
     return fig
 
-# %% ../nbs/11_recipe.ipynb 38
+# %% ../nbs/11_recipe.ipynb 41
 def check_bucket_batch_size(fn, # your `bucket_batch_size(bucket, reference, batch_size) -> int`
                            ) -> bool:
     "Check token-scaled batch sizes against `BucketSampler`."
