@@ -3,7 +3,7 @@
     python benchmarks/busy.py [--repeats 3] [--out vidlab/assets/efficiency.json] [--no-save]
 
 For each thread setting a learner can end up with, a fresh process loads the shipped model and times one video (one
-prompt, 25 steps, guidance; the median of --repeats): once on the machine as it is ("quiet": no load of ours), once while
+prompt, the shipped model's own step count (12), guidance; the median of --repeats): once on the machine as it is ("quiet": no load of ours), once while
 other processes spin on every core (`efficiency.cpu_load`), a browser or another kernel in miniature. How torch's OpenMP
 threads (libgomp) wait between parallel regions is fixed when torch loads libgomp, so each setting is its own process:
 - "torch first": `import torch` before vidlab: libgomp's default, threads spin about 3 ms (300,000 spins) before sleeping;

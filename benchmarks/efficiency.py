@@ -1,12 +1,12 @@
 """Issue 15: every efficiency claim measured on the shipped model, one row each, into vidlab/assets/efficiency.json.
 
-    python benchmarks/efficiency.py                                   # every part (about 30 minutes on 1 thread, under load)
+    python benchmarks/efficiency.py                                   # every part (about 16 minutes on 1 thread, under load)
     python benchmarks/efficiency.py --parts caching steps --n 100     # some parts; the others' rows are kept
     python benchmarks/efficiency.py --table                           # print the table of the results file only
 
 Fidelity is `evaluation.evaluate_pipeline` (--n videos per split, seen and held-out prompts); speed is the median seconds of
-one video (one prompt, 25 steps, guidance), each part's pipelines timed round-robin with the baseline in the same run,
-so the speed-ups are ratios under the same load. `benchmarks/busy.py` adds the busy-machine row.
+one video (one prompt, the model's own step count and guidance: 12 steps for the shipped model), each part's pipelines
+timed round-robin with the baseline in the same run, so the speed-ups are ratios under the same load. `benchmarks/busy.py` adds the busy-machine row.
 """
 import argparse, json, os, subprocess, sys, time, warnings
 from pathlib import Path
@@ -20,8 +20,10 @@ p.add_argument('--n', type=int, default=100, help='videos per split for fidelity
 p.add_argument('--repeats', type=int, default=5, help='timed videos per pipeline')
 p.add_argument('--threads', type=int, default=1)
 p.add_argument('--thresholds', type=float, nargs='*', default=[0.1, 0.2, 0.3, 0.5])
-p.add_argument('--steps', type=int, nargs='*', default=[4, 8, 12], help='DDIM step counts (25 is the baseline)')
-p.add_argument('--ddpm-steps', type=int, nargs='*', default=[8, 25], help='DDPM step counts')
+p.add_argument('--steps', type=int, nargs='*', default=None,
+               help="DDIM step counts (default: 1/3, 1/2 and 2/3 of the model's own count, the baseline, and 25 as 'more steps'; "
+                    "the baseline itself is timed alongside)")
+p.add_argument('--ddpm-steps', type=int, nargs='*', default=None, help="DDPM step counts (default: the model's own count and 25)")
 p.add_argument('--finetune-steps', type=int, default=300)
 p.add_argument('--out', default=str(Path(__file__).resolve().parent.parent / 'vidlab' / 'assets' / 'efficiency.json'))
 p.add_argument('--table', action='store_true', help='only print the table of --out')
@@ -55,6 +57,9 @@ command = 'python benchmarks/efficiency.py ' + ' '.join(sys.argv[1:])
 pipe = TextToVideoPipeline.from_pretrained(device='cpu')
 fp32_bytes = E.model_bytes(pipe.model)
 base_fid = None
+STEPS, GUIDANCE = pipe.config.num_inference_steps, pipe.config.guidance_scale  # the baseline: the model's own sampling defaults
+if a.steps is None: a.steps = sorted(({max(2, round(STEPS * f)) for f in (1 / 3, 1 / 2, 2 / 3)} | {25}) - {STEPS})  # 12: 4, 6, 8, 25
+if a.ddpm_steps is None: a.ddpm_steps = sorted({STEPS, 25})  # the stochastic sampler at the baseline's count and at more
 
 def fidelity(p, **kw):
     with warnings.catch_warnings():
@@ -89,11 +94,12 @@ def flush():
     "Write what has been measured so far (rows replace their part's earlier rows), so a failure later loses nothing."
     if rows or curves: E.update_results(out, rows, curves)
 
-load = dict(loadavg_start=[round(x, 2) for x in os.getloadavg()])
+utc = lambda: time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
+load = dict(utc_start=utc(), loadavg_start=[round(x, 2) for x in os.getloadavg()])
 
 if 'baseline' in a.parts:
     s = timed(dict(base=pipe))['base']
-    rows.append(row('baseline', 'the shipped model', 'float32, 25 DDIM steps, guidance 3', baseline_fidelity(), s, s, fp32_bytes, gain=1.0, need=1.0))
+    rows.append(row('baseline', 'the shipped model', f'float32, {STEPS} DDIM steps, guidance {GUIDANCE:g}', baseline_fidelity(), s, s, fp32_bytes, gain=1.0, need=1.0))
 
 flush()
 if 'quantization' in a.parts:
@@ -159,10 +165,11 @@ if 'steps' in a.parts:
         curves['steps'][sampler] = [dict(steps=k, relative_time=s[sampler][str(k)] / s[sampler]['base'], **fidelity(v)) for k, v in tp.items()]
         print(sampler, curves['steps'][sampler], flush=True)
     base = baseline_fidelity()
-    ok = [(c, sm) for sm, cs in curves['steps'].items() for c in cs if max(base['seen'] - c['seen'], base['heldout'] - c['heldout']) <= 2]
-    c, sm = min(ok, key=lambda cs: cs[0]['steps']) if ok else (curves['steps']['ddim'][-1], 'ddim')
-    rows.append(row('steps', 'fewer steps', f"{c['steps']} {sm.upper()} steps (instead of 25 DDIM)", c, s[sm][str(c['steps'])], s[sm]['base'],
-                    fp32_bytes, gain=1.0 if c['steps'] == pipe.config.num_inference_steps else None))
+    fewer = [(c, sm) for sm, cs in curves['steps'].items() for c in cs if c['steps'] < STEPS]  # 'more steps' points are the curve's only
+    ok = [(c, sm) for c, sm in fewer if max(base['seen'] - c['seen'], base['heldout'] - c['heldout']) <= 2]
+    c, sm = min(ok, key=lambda cs: cs[0]['steps']) if ok else max(fewer, key=lambda cs: cs[0]['steps'])
+    rows.append(row('steps', 'fewer steps', f"{c['steps']} {sm.upper()} steps (instead of {STEPS} DDIM)", c, s[sm][str(c['steps'])], s[sm]['base'],
+                    fp32_bytes))
 
 flush()
 if 'batch' in a.parts:
@@ -194,7 +201,11 @@ if 'parallel' in a.parts:
 
 flush()
 if 'resolution' in a.parts:
-    sizes = {'half the frames (8 frames), upsampled in time': (8, 32, 32), '24x24 pixels, upsampled in space': (16, 24, 24)}
+    f0, h0, w0 = pipe.config.num_frames, pipe.config.height, pipe.config.width
+    sizes = {f'half the frames ({f0 // 2} frames), upsampled in time': (f0 // 2, h0, w0),
+             f'{h0 * 3 // 4}x{w0 * 3 // 4} pixels, upsampled in space': (f0, h0 * 3 // 4, w0 * 3 // 4)}
+    trained = {tuple(b) for b in pipe.config.buckets}  # the bucketed model was trained at both working sizes: say so in the row
+    sizes = {k + (' (a trained bucket)' if v in trained else ' (not a trained size)'): v for k, v in sizes.items()}
     tp = {k: E.TunedPipeline(pipe, work_size=v) for k, v in sizes.items()}
     s = timed(dict(base=pipe, **tp))
     curves['resolution'] = []
@@ -237,14 +248,20 @@ if 'training' in a.parts:
     tr['layer_shares'] = {f'{m}x{k}@{k}x{n}': E.matmul_share_at(m, k, n) for m, k, n in [(2048, d, 3 * d), (2048, d, 4 * d), (2048, 4 * d, d)]}
     print(tr['layer_shares'], flush=True)
     log = json.loads((Path(vidlab.__file__).parent / 'assets' / 'default' / 'train_log.json').read_text())
-    tr['shipped_run'] = dict(seconds=log['seconds'], steps=log['steps'], evals=log['evals'])
+    # a progressive run's log is its last phase's, with the earlier phase under 'base'; its seconds count both phases
+    phases = ([dict(preset=log['base']['preset'], steps=log['base']['steps'], seconds=log['base']['seconds'], evals=log['base']['evals'])]
+              if 'base' in log else [])
+    phases.append(dict(preset=log['preset'], steps=log['steps'], seconds=log['seconds'] - sum(ph['seconds'] for ph in phases), evals=log['evals']))
+    tr['shipped_run'] = dict(seconds=log['seconds'], steps=sum(ph['steps'] for ph in phases), evals=log['evals'], phases=phases)
     curves['training'] = tr
 
-load['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
+load.update(utc_end=utc(), loadavg_end=[round(x, 2) for x in os.getloadavg()])
 old_load = json.loads(out.read_text())['curves'].get('load', {}) if out.exists() else {}
 curves['load'] = {**old_load, ' '.join(a.parts): load}
 res = E.update_results(out, rows, curves, command='python benchmarks/efficiency.py (all parts; each row records its own command)',
-                       note=f'{a.threads} torch thread; timings under load (2 cores shared by ~8 users), speed-ups from '
-                            f'pipelines timed round-robin in one run; fidelity: evaluate_pipeline, {a.n} videos per split')
+                       note=f'{a.threads} torch thread; timings under load (2 cores shared with a fine-tuning benchmark, the test suite and '
+                            f'lesson executions), speed-ups from pipelines timed round-robin in one run; fidelity: evaluate_pipeline, '
+                            f'{a.n} videos per split; baseline: the shipped model at its own {STEPS} steps; run of {load["utc_start"]} to '
+                            f'{load["utc_end"][-9:]}, load average {load["loadavg_start"][0]:g} at the start, {load["loadavg_end"][0]:g} at the end')
 print(E.results_table(res['rows']))
 print(f'({time.time() - t_start:.0f} s)')

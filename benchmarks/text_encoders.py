@@ -5,8 +5,8 @@ each built from the same small sizes at random initialisation and frozen as in t
     python benchmarks/text_encoders.py [--kinds vidlab,clip,t5] [--preset default] [--steps N] [--n 200] [--threads 1]
                                        [--vae vidlab/assets/default | --vae train] [--json vidlab/assets/text_encoders.json]
 
-Every arm starts from one VAE folder (default: the shipped model's, which the default preset trained with seed 0;
-`--vae train` trains one per arm). Prints the table; writes the JSON (after each arm) that lesson 16 reads.
+Every arm starts from one VAE folder (default: the shipped model's, which the default preset trained with seed 0 as
+its phase 1: the same weights and latent calibration as `vidlab/assets/single`'s; `--vae train` trains one per arm). Prints the table; writes the JSON (after each arm) that lesson 16 reads.
 """
 import argparse, json
 from pathlib import Path

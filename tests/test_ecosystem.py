@@ -39,6 +39,36 @@ def test_round_trip_gives_the_same_video(folder):
     assert torch.allclose(pipe(PROMPT, num_inference_steps=3, seed=1), a, atol=1e-5)
 
 
+def test_the_pipeline_takes_a_size_and_refuses_bad_steps(folder):
+    model, path = folder
+    pipe = DiffusersTextToVideoPipeline.from_pretrained(path, low_cpu_mem_usage=False)
+    with pytest.warns(UserWarning, match='not a size this model was trained on'):  # TINY trained on 16x32x32 only
+        v = pipe(PROMPT, num_inference_steps=2, seed=1, num_frames=8, height=32, width=64)
+    assert torch.allclose(v, model.generate([PROMPT], num_frames=8, height=32, width=64, num_inference_steps=2, seed=1), atol=1e-5)
+    for bad in (dict(num_inference_steps=0), dict(guidance_scale=-1.0), dict(height=0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            pipe(PROMPT, seed=1, **bad)
+
+
+def test_the_shipped_model_keeps_its_buckets_and_steps_through_a_diffusers_folder(tmp_path):
+    "The shipped model is the bucketed one: its 8 buckets and 12 default steps survive the round trip."
+    import warnings
+    shipped = TextToVideo.from_pretrained(device='cpu')
+    assert len(shipped.config.buckets) == 8 and shipped.config.num_inference_steps == 12
+    path = save_diffusers(shipped, tmp_path / 'shipped')
+    saved = json.loads((path / 'model_index.json').read_text())['vidlab_config']
+    assert saved == shipped.config_dict()
+    back = load_diffusers(path)
+    assert back.config == shipped.config and back.config_dict() == shipped.config_dict()
+    pipe = DiffusersTextToVideoPipeline.from_pretrained(path, low_cpu_mem_usage=False)
+    for f, h, w in ([16, 32, 32], [8, 32, 32], [16, 64, 32]):  # the default size and two other buckets: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', UserWarning)
+            v = pipe(PROMPT, seed=0, num_frames=f, height=h, width=w, num_inference_steps=3)
+        assert torch.allclose(v, shipped.generate([PROMPT], num_frames=f, height=h, width=w, num_inference_steps=3, seed=0), atol=1e-4)
+    assert torch.equal(back.generate([PROMPT], num_inference_steps=3, seed=0), shipped.generate([PROMPT], num_inference_steps=3, seed=0))
+
+
 def test_scheduler_by_name_refuses_a_mismatched_solver(folder):
     model, _ = folder
     with pytest.raises(ValueError, match="cannot sample this 'flow' model: allowed are"):

@@ -177,6 +177,20 @@ def test_shipped_results_cover_every_claim():
     assert {'cache', 'steps', 'training', 'busy', 'encoding'} <= set(res['curves'])
 
 
+def test_shipped_results_measure_the_shipped_model():
+    "The rows were measured on the model that ships: its own step count is the baseline, its training log is quoted."
+    assets = Path(E.__file__).parent / 'assets'
+    res = json.loads((assets / 'efficiency.json').read_text())
+    cfg = json.loads((assets / 'default' / 'config.json').read_text())
+    log = json.loads((assets / 'default' / 'train_log.json').read_text())
+    steps = cfg['num_inference_steps']
+    rows = {r['part']: r for r in res['rows']}
+    assert f'{steps} DDIM steps' in rows['baseline']['setting'] and f'instead of {steps} DDIM' in rows['steps']['setting']
+    assert any(c['steps'] < steps for c in res['curves']['steps']['ddim'])  # the sweep goes below the baseline
+    run = res['curves']['training']['shipped_run']
+    assert run['seconds'] == log['seconds'] and run['steps'] == log['steps'] + log.get('base', {}).get('steps', 0)
+
+
 def _policy(code, **env):
     "What `code` prints in a fresh process whose environment sets neither wait variable, plus `env`."
     env = {**{k: v for k, v in os.environ.items() if k not in ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')}, **env}

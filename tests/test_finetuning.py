@@ -8,8 +8,9 @@ from torch import nn
 from vidlab.data import ShapesWorld, parse_caption, VOCAB, EXTRA_COLOURS
 from vidlab.evaluation import prompt_fidelity, degrade, describe_batch
 from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY, default_model_dir
+from vidlab.dit import VideoDiT
 from vidlab.finetuning import (write_concept_folder, read_folder, new_words, extend_vocabulary, LoRALinear, add_lora,
-                               remove_lora, lora_layers, load_adapter, merge_adapter, unload_adapter,
+                               remove_lora, lora_layers, load_adapter, merge_adapter, unload_adapter, save_merged,
                                FinetuneConfig, finetune, lora_equivalence, concept_prompts, finetune_fidelity, ADAPTER_FILE,
                                LORA_TARGETS)
 
@@ -160,6 +161,58 @@ def test_full_finetune_writes_a_model_folder(tmp_path, base_dir, data):
     assert pipe('a purple circle', num_inference_steps=2, seed=0).unknown_words == [[]]
 
 
+@pytest.fixture(scope='module')
+def bucketed_dir(tmp_path_factory):
+    "A tiny base like the shipped one: several buckets and its own sampler steps (not the config's defaults)."
+    d = tmp_path_factory.mktemp('bucketed')
+    TextToVideo(replace(TINY, buckets=[[16, 32, 32], [8, 32, 32], [16, 32, 64]], num_inference_steps=12), seed=0).save_pretrained(d)
+    return d
+
+
+def test_fine_tuned_models_keep_the_base_config(tmp_path, bucketed_dir, data):
+    "A full fine-tune's folder, an adapter on its base and a merged adapter saved all keep the base's buckets and steps."
+    want = json.loads((bucketed_dir / 'config.json').read_text())
+    keep = lambda c: (c['buckets'], c['num_inference_steps'], c['guidance_scale'])
+    finetune(data, tmp_path / 'full', replace(FAST, rank=None), base=bucketed_dir, progress=False)
+    assert keep(json.loads((tmp_path / 'full' / 'config.json').read_text())) == keep(want) == ([[16, 32, 32], [8, 32, 32], [16, 32, 64]], 12, 3.0)
+    m = finetune(data, tmp_path / 'lora', FAST, base=bucketed_dir, progress=False)
+    pipe = load_adapter(TextToVideoPipeline.from_pretrained(bucketed_dir, device='cpu'), tmp_path / 'lora' / ADAPTER_FILE)
+    assert (pipe.config.buckets, pipe.config.num_inference_steps) == (want['buckets'], 12)
+    merged = TextToVideoPipeline.from_pretrained(save_merged(pipe, tmp_path / 'merged'), device='cpu')
+    assert keep(json.loads((tmp_path / 'merged' / 'config.json').read_text())) == keep(want)
+    assert lora_layers(pipe.model.transformer) and not lora_layers(merged.model.transformer)  # the caller's model keeps its adapter
+    prompts = ['a small purple circle moving left', 'a large red square moving up']
+    for size in ([16, 32, 32], [8, 32, 32]):  # the same videos as the fine-tuned model, at any bucket
+        kw = dict(num_frames=size[0], height=size[1], width=size[2], seed=0, num_inference_steps=2)
+        assert torch.allclose(merged.model.generate(prompts, **kw), m.generate(prompts, **kw), atol=1e-4)
+    with pytest.raises(ValueError, match='no adapter'): save_merged(TextToVideo.from_pretrained(bucketed_dir, device='cpu'), tmp_path / 'x')
+
+
+def test_resume_on_a_retrained_base_is_refused(tmp_path, data):
+    "A run folder remembers its base's weights: the same base folder retrained (as the shipped model was) does not resume it."
+    TextToVideo(TINY, seed=0).save_pretrained(tmp_path / 'base')
+    finetune(data, tmp_path / 'run', replace(FAST, steps=2), base=tmp_path / 'base', progress=False)
+    assert json.loads((tmp_path / 'run' / 'finetune_run.json').read_text())['base_weights']
+    TextToVideo(TINY, seed=1).save_pretrained(tmp_path / 'base')  # retrained: same folder, other weights
+    with pytest.raises(ValueError, match='base_weights'):
+        finetune(data, tmp_path / 'run', replace(FAST, steps=2), base=tmp_path / 'base', progress=False)
+
+
+def test_from_scratch_keeps_nothing_of_the_base(tmp_path, data):
+    "from_scratch starts from a new transformer of the run's seed, tensor for tensor: a trained base's layer norms too."
+    base = TextToVideo(TINY, seed=0)
+    with torch.no_grad():
+        for m in base.transformer.modules():
+            if isinstance(m, nn.LayerNorm) and m.elementwise_affine:  # as trained: not 1 and 0
+                m.weight.add_(0.5)
+                m.bias.add_(0.1)
+    base.save_pretrained(tmp_path / 'base')
+    cfg = replace(FAST, rank=None, from_scratch=True, lr=0.0, steps=1, vae_steps=0)  # lr 0: the weights stay where they started
+    m = finetune(data, None, cfg, base=tmp_path / 'base', seed=5, progress=False)
+    fresh = VideoDiT(m.transformer.cfg, seed=5).state_dict()
+    assert all(torch.equal(t, fresh[k]) for k, t in m.transformer.state_dict().items())
+
+
 def test_bad_folder_is_refused_before_any_work(tmp_path, base_dir, data):
     bad = tmp_path / 'bad'
     bad.mkdir()
@@ -176,9 +229,12 @@ def test_config_is_checked():
     assert FinetuneConfig(rank=None).peak_lr < FinetuneConfig().peak_lr
 
 
-def test_fidelity_measure(base_dir):
+def test_fidelity_measure(base_dir, bucketed_dir):
     r = finetune_fidelity(TextToVideo.from_pretrained(base_dir, device='cpu'), n=2, num_inference_steps=2)
     assert set(r) == {'new', 'old'} and all(0 <= v <= 1 for v in r.values())
+    r = finetune_fidelity(TextToVideo.from_pretrained(bucketed_dir, device='cpu'), n=2, num_inference_steps=2, size=(8, 32, 32), kinds=['new'])
+    assert set(r) == {'new'}
+    with pytest.raises(ValueError, match="allowed are 'new' and 'old'"): finetune_fidelity(None, kinds=['all'])
 
 
 def test_shipped_figures_meet_the_targets():
@@ -190,3 +246,5 @@ def test_shipped_figures_meet_the_targets():
     best = max(lora, key=lambda r: (r['new'], r['old']))
     assert best['new'] >= 0.9 and best['old'] >= 0.95 * base_old  # the issue's targets
     assert all(r['bytes'] <= 0.1 * res['base_bytes'] for r in lora)
+    buckets = json.loads((default_model_dir() / 'config.json').read_text())['buckets']
+    assert [r['bucket'] for r in res['buckets']] == buckets  # measured on the shipped model's sizes (lesson 18's second table)

@@ -119,6 +119,20 @@ def test_shipped_gan_one_call_offline():
     assert spread['found'] == 1 and spread['start_std'] > 1  # not collapsed: the untuned GAN had 0.05 px (real clips: 7.3)
 
 
+def test_shipped_gans_read_captions_with_the_shipped_models_text_encoder(text):
+    "The GANs store a copy of the shipped diffusion model's frozen text encoder: it must equal it, tensor for tensor."
+    tok, enc, max_length = shipped_text_encoder()
+    prompts = ['a small red circle moving left', 'a large blue square moving up', 'a purple star spinning']
+    for d in (default_gan_dir(), default_gan_dir() / 'no_gru'):
+        gan = load_gan(d, device='cpu')
+        ours = gan.text.encoder.state_dict()
+        assert ours.keys() == enc.state_dict().keys() and all(torch.equal(v, enc.state_dict()[k]) for k, v in ours.items()), d
+        assert gan.text.max_length == max_length
+        assert torch.equal(gan.text.tokenizer.encode(prompts, max_length=max_length).input_ids,
+                           tok.encode(prompts, max_length=max_length).input_ids)
+        assert torch.equal(gan.text(prompts), text(prompts)), d
+
+
 def test_motion_spread_without_objects():
     assert math.isnan(motion_spread(torch.zeros(3, 16, 3, 32, 32))['start_std'])  # no object anywhere
 

@@ -70,12 +70,12 @@ def test_same_seed_same_video_any_sampler(pipe):
 def test_a_video_depends_only_on_its_prompt_and_seed(pipe, sampler):
     p = 'a small green square moving right'
     run = lambda prompts, **kw: pipe(prompts, sampler=sampler, num_inference_steps=5, **kw).frames
-    alone = run(p, seed=11)
-    np.testing.assert_allclose(run(['a large red circle moving up', p], seed=10)[1], alone, atol=1e-5)  # seeds 10, 11
-    np.testing.assert_allclose(run([p, 'a small blue circle moving left', 'a large red circle moving up'], seed=11)[0], alone, atol=1e-5)
-    np.testing.assert_allclose(run(['a small blue circle moving left', p], seed=[3, 11])[1], alone, atol=1e-5)
+    alone = run(p, seed=11)  # batched kernels round differently: equal to 1e-4 (a 1/255 pixel step is 4e-3)
+    np.testing.assert_allclose(run(['a large red circle moving up', p], seed=10)[1], alone, atol=1e-4)  # seeds 10, 11
+    np.testing.assert_allclose(run([p, 'a small blue circle moving left', 'a large red circle moving up'], seed=11)[0], alone, atol=1e-4)
+    np.testing.assert_allclose(run(['a small blue circle moving left', p], seed=[3, 11])[1], alone, atol=1e-4)
     gens = [torch.Generator().manual_seed(s) for s in (5, 11)]
-    np.testing.assert_allclose(run(['a small blue circle moving left', p], generator=gens)[1], alone, atol=1e-5)
+    np.testing.assert_allclose(run(['a small blue circle moving left', p], generator=gens)[1], alone, atol=1e-4)
     first = run(['a small blue circle moving left', p], seed=11)[0]
     assert not np.array_equal(run(['a small blue circle moving left'] * 3, seed=11)[1], first)  # seeds differ per prompt
 
@@ -301,12 +301,13 @@ def test_progressive_resume_is_exact(tmp_path, monkeypatch, cut):
     for k, v in full.state_dict().items(): assert torch.equal(v, resumed.state_dict()[k]), k
 
 
-def test_shipped_progressive_model_lists_its_buckets_and_warns_outside_them():
+def test_shipped_model_lists_its_buckets_and_warns_outside_them():
+    "The shipped model is the bucketed one (`vidlab train --preset progressive`); the single-size one ships beside it."
     from vidlab.recipe import BUCKETS
-    pipe = TextToVideoPipeline.from_pretrained(default_model_dir().parent / 'progressive')
+    pipe = TextToVideoPipeline.from_pretrained()
     assert pipe.model.config.buckets == BUCKETS  # every size it was trained on is in its config
     assert pipe.config.num_inference_steps == PRESETS['progressive'][0].num_inference_steps == 12  # the preset's sampling default
-    log = json.loads((default_model_dir().parent / 'progressive' / 'train_log.json').read_text())
+    log = json.loads((default_model_dir() / 'train_log.json').read_text())
     assert (log['preset'], log['steps'], log['base']['preset']) == ('progressive', PRESETS['progressive'][1].steps, 'default')
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # a trained size: no warning

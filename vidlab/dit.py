@@ -282,10 +282,13 @@ class TextContext:
 def init_dit_(model:nn.Module, # a VideoDiT to initialise in place
               g:torch.Generator, # source of every random draw
              ) -> None:
-    "DiT's initialisation: Xavier-uniform linears, N(0, 0.02) timestep MLP, zero adaLN, cross-attention out and final layer."
+    "DiT's initialisation: Xavier-uniform linears, unit layer norms, N(0, 0.02) timestep MLP, zero adaLN, cross-attention out and final layer."
     for m in model.modules():
         if isinstance(m, nn.Linear):
             nn.init.xavier_uniform_(m.weight, generator=g)
+            nn.init.zeros_(m.bias)
+        if isinstance(m, nn.LayerNorm) and m.elementwise_affine:  # no random draw: a fresh model is unchanged
+            nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
     for m in model.t_embed.mlp:
         if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=0.02, generator=g)

@@ -17,7 +17,7 @@ from .dit import DiTConfig, VideoDiT
 from .vae import VAEConfig, build_vae
 from .text_encoder import TextEncoderConfig, TextEncoder
 from .tokenizer import BPETokenizer, caption_tokenizer
-from .pipeline import TextToVideo, config_from_dict
+from .pipeline import TextToVideo, TextToVideoPipeline, config_from_dict
 from .samplers import diffusers_scheduler, sample
 from .training import Callback
 from .core import world
@@ -103,14 +103,16 @@ class DiffusersTextToVideoPipeline(DiffusionPipeline):
                  num_inference_steps:int|None=None, # default: the model's config
                  guidance_scale:float|None=None, # default: the model's config
                  seed:int|None=None, # one seed for the batch
+                 num_frames:int|None=None, # video size; default: the model's config (a size in its `buckets` is best)
+                 height:int|None=None,
+                 width:int|None=None,
                 ) -> torch.Tensor:
         "Videos (b, f, 3, h, w) in [0, 1], sampled by our loop with this pipeline's diffusers scheduler."
         model = self.to_vidlab()
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-        c = model.config
-        w = c.guidance_scale if guidance_scale is None else guidance_scale
-        shape = model.latent_shape(len(prompts), c.num_frames, c.height, c.width)
-        z = sample(model.model_fn(prompts, w), self.scheduler, shape, num_inference_steps or c.num_inference_steps, w,
+        f, h, w = TextToVideoPipeline(model, model.device).check_size(num_frames, height, width)  # a warning outside the buckets
+        *_, steps, scale = model.with_defaults(f, h, w, num_inference_steps, guidance_scale)  # limits checked: 0 is an error
+        z = sample(model.model_fn(prompts, scale), self.scheduler, model.latent_shape(len(prompts), f, h, w), steps, scale,
                    seed=seed, device=model.device)
         return model.decode_latents(z)
 
@@ -224,7 +226,6 @@ def compare_text_encoders(kinds:tuple=('vidlab', 'clip'), # text towers to compa
                          ) -> dict:
     "Train one model per text tower, all else equal, and measure each: parameters, steps, seconds, fidelity per attribute."
     from vidlab.recipe import PRESETS, train_text_to_video
-    from vidlab.pipeline import TextToVideoPipeline
     from vidlab.evaluation import evaluate_pipeline
     from vidlab.vae import load_vae, save_vae
     arms = {k: encoder_preset(preset, k, steps) for k in kinds}  # checks every argument before any work

@@ -26,7 +26,8 @@ from .recipe import latent_cache, latent_batches, denoising_loss, record_run, fo
 __all__ = ['VAE_HEAD', 'LORA_TARGETS', 'ADAPTER_FORMAT', 'ADAPTER_FILE', 'concept_prompts', 'write_concept_folder', 'read_folder',
            'new_words', 'extend_vocabulary', 'FinetuneConfig', 'LoRALinear', 'lora_layers', 'add_lora', 'remove_lora',
            'lora_equivalence', 'base_fingerprint', 'save_adapter', 'load_adapter', 'merge_adapter', 'unmerge_adapter',
-           'unload_adapter', 'finetune', 'finetune_fidelity', 'check_lora_forward', 'check_merge', 'check_lora_numbers']
+           'unload_adapter', 'save_merged', 'finetune', 'finetune_fidelity', 'check_lora_forward', 'check_merge',
+           'check_lora_numbers']
 
 # %% ../nbs/18_finetuning.ipynb 9
 def concept_prompts(colour:str='purple', # an opt-in colour
@@ -374,6 +375,15 @@ def unload_adapter(pipe:TextToVideoPipeline|TextToVideo) -> TextToVideoPipeline|
     del m._adapter_backup
     return pipe
 
+def save_merged(pipe:TextToVideoPipeline|TextToVideo, # a base model with an adapter loaded (`load_adapter`)
+                path:str|Path, # the model folder to write
+               ) -> Path:
+    "Write a standalone model folder: the adapter merged into the weights, its words and VAE head, the base's config."
+    m = copy.deepcopy(_model(pipe))  # the caller's model keeps its adapter
+    if not lora_layers(m.transformer): raise ValueError('the model has no adapter: load_adapter first (a full fine-tune is saved by finetune)')
+    remove_lora(m.transformer, merge=True)  # plain nn.Linear layers again, the update inside their weights
+    return m.save_pretrained(path)  # config.json as the base's: buckets, sampler steps, guidance
+
 # %% ../nbs/18_finetuning.ipynb 37
 ADAPTER_FILE = 'adapter.safetensors'  # what `finetune` writes with LoRA (a full fine-tune writes a model folder)
 
@@ -392,7 +402,9 @@ def finetune(data:str|Path, # a VideoFolder of your clips (see `read_folder`)
     c = m.config
     videos, caps = read_folder(data, c.num_frames, c.height, c.width, max_words=c.max_length - 2)  # every check before work
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None: record_run(out, dict(data=str(Path(data).resolve()), seed=seed, base=str(base), cfg=asdict(cfg)), resume, 'finetune_run.json')
+    if out is not None:  # the base's weights too: a new shipped model must not resume a run begun on the old one
+        run = dict(data=str(Path(data).resolve()), seed=seed, base=str(base), base_weights=base_fingerprint(m), cfg=asdict(cfg))
+        record_run(out, run, resume, 'finetune_run.json')
     ckpt = lambda name: out / name if out is not None else None
     if not resume and out is not None:
         for name in ('vae_checkpoint.safetensors', 'checkpoint.safetensors'): ckpt(name).unlink(missing_ok=True)
@@ -435,18 +447,22 @@ def finetune_fidelity(model:TextToVideoPipeline|TextToVideo, # the model to judg
                       n:int=48, # videos of each kind
                       seed:int=0, # prompts' motion and noise
                       num_inference_steps:int|None=None, # default: the model's
+                      size:Sequence[int]|None=None, # (frames, height, width) of the videos; default: the model's default size
+                      kinds:Sequence[str]=('new', 'old'), # which of the two to measure
                      ) -> dict:
     "Prompt fidelity on the new concept (`new`) and on the world's training prompts (`old`), read with the concept known."
+    if not set(kinds) <= {'new', 'old'}: raise ValueError(f"kinds={kinds!r}: allowed are 'new' and 'old'")
     m = _model(model).eval()
+    f, h, w = size if size is not None else (None, None, None)
     old = ShapesWorld('train', seed=seed + 1).batch(range(n))['caption']  # the prompts `recipe.fidelity_eval` uses
     res = {}
-    for kind, prompts in (('new', concept_prompts(colour, n)), ('old', old)):
-        videos = torch.cat([m.generate(prompts[i:i + 64], seed=seed + i, num_inference_steps=num_inference_steps)
-                            for i in range(0, n, 64)])
+    for kind, prompts in [(k, p) for k, p in (('new', concept_prompts(colour, n)), ('old', old)) if k in kinds]:
+        videos = torch.cat([m.generate(prompts[i:i + 64], num_frames=f, height=h, width=w, seed=seed + i,
+                                       num_inference_steps=num_inference_steps) for i in range(0, n, 64)])
         res[kind] = prompt_fidelity(videos.cpu(), prompts, concepts=[colour])['all']
     return res
 
-# %% ../nbs/18_finetuning.ipynb 48
+# %% ../nbs/18_finetuning.ipynb 52
 def _lora_case(seed:int, d:int, k:int, r:int, alpha:float) -> tuple:
     "Random x (2, 5, k), W (d, k), b (d,), A (r, k), B (d, r), and our `LoRALinear` holding W, b, A, B."
     g = torch.Generator().manual_seed(seed)

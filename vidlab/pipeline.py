@@ -418,7 +418,7 @@ def _check_size(self, num_frames:int|None=None, height:int|None=None, width:int|
 
 TextToVideoPipeline.check_size = _check_size
 
-# %% ../nbs/10_pipeline.ipynb 49
+# %% ../nbs/10_pipeline.ipynb 51
 DEMO_LENGTHS = (8, 16, 32)  # frame counts the demo offers (besides the model's buckets)
 DEMO_SIZES = ((24, 24), (32, 32), (48, 48), (64, 64), (32, 64), (64, 32))  # (height, width) the demo offers
 
@@ -429,7 +429,7 @@ def demo_choices(config:TextToVideoConfig) -> tuple[list, list]:
     return ([(f'{f} frames{star(f in frames)}', f) for f in sorted(frames | set(DEMO_LENGTHS))],
             [(f'{h}x{w}{star((h, w) in sizes)}', (h, w)) for h, w in sorted(sizes | set(DEMO_SIZES))])
 
-# %% ../nbs/10_pipeline.ipynb 51
+# %% ../nbs/10_pipeline.ipynb 53
 class DenoisingDemo:
     "Widget: type a prompt, press generate, scrub or play through the denoising steps of the trained model."
     def __init__(self, pipe:TextToVideoPipeline, # the pipeline to watch
@@ -484,7 +484,7 @@ class DenoisingDemo:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/10_pipeline.ipynb 57
+# %% ../nbs/10_pipeline.ipynb 59
 def check_latent_size(fn:Callable) -> bool:
     "Exercise 1: fn(num_frames, height, width) -> the latent shape (f', c, h', w') of one clip for the shipped VAE."
     vae = build_vae(VAEConfig())

@@ -266,6 +266,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     if recipe.base is not None:  # phase 1: the base preset, trained (or resumed, or read back once done) in out_dir/base
         base = _train_base(recipe.base, out / 'base' if out is not None else None, seed, resume, progress, device)
         model.load_state_dict(base.state_dict())  # its EMA weights: the same parts, only the config's buckets differ
+        model.vae = base.vae  # with its config: the latents' scale and shift phase 1 measured (weights alone leave 1 and 0)
         base_log, t0 = base.train_log, time.perf_counter()  # this phase's clock starts here; the log adds the base's
     # stage 1: the VAE (skipped when a finished one is in out_dir/vae, or kept from the base model with vae_steps=0)
     if recipe.base is not None and recipe.vae_steps == 0: pass
@@ -310,22 +311,35 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     return model
 
 # %% ../nbs/11_recipe.ipynb 38
-def fidelity_curve(log:dict, # a train_log.json: its `evals` list of dict(step, fidelity, shape)
+def _phases(log:dict) -> list[tuple[int, dict]]:
+    "(steps before it, log) of each phase of a run, first phase first: a progressive run's base log is the one before."
+    chain = [log]
+    while chain[0].get('base'): chain.insert(0, chain[0]['base'])
+    offsets = np.cumsum([0] + [phase.get('steps', 0) for phase in chain[:-1]])
+    return [(int(o), phase) for o, phase in zip(offsets, chain)]
+
+def fidelity_curve(log:dict, # a train_log.json: its `evals` list of dict(step, fidelity, shape); phase 1's log under `base`
                   ) -> dict:
-    "Steps and each measure of a training log's evaluations, as lists for plotting."
-    evals = log.get('evals') or []
-    if not evals: raise ValueError('the log has no evaluations (train with eval_every > 0 to record them)')
-    return {k: [e[k] for e in evals] for k in evals[0]}
+    "Steps counted over the whole run, the phase (1, 2, ...) and each measure of a training log's evaluations, as lists."
+    rows = [dict(e, step=e['step'] + offset, phase=i) for i, (offset, phase) in enumerate(_phases(log), 1)
+            for e in phase.get('evals') or []]
+    if not rows: raise ValueError('the log has no evaluations (train with eval_every > 0 to record them)')
+    return {k: [r[k] for r in rows] for k in rows[0]}
 
 def plot_fidelity_curve(log:dict, # a train_log.json
                        ):
-    "Fidelity against training step, from a training log: a matplotlib figure."
+    "Fidelity against training step over a run's phases, from a training log: a matplotlib figure."
     import matplotlib.pyplot as plt
-    curve = fidelity_curve(log)
+    curve, phases = fidelity_curve(log), _phases(log)
     fig, ax = plt.subplots(figsize=(6, 3))
-    for k in curve:
-        if k != 'step': ax.plot(curve['step'], curve[k], marker='o', label=k)
-    ax.set(xlabel='training step', ylabel='share of videos right', ylim=(0, 1.05), title=f"{log.get('preset', '')} preset")
+    measures = [k for k in curve if k not in ('step', 'phase')]
+    for k, marker in zip(measures, 'oxs^v'):  # one marker each: equal curves stay visible
+        ax.plot(curve['step'], curve[k], marker=marker, label=k)
+    for offset, phase in phases[1:]:
+        ax.axvline(offset, color='grey', linestyle='--')
+        ax.text(offset, 0.05, f" {phase.get('preset', '')} starts", color='grey')
+    title = ', then '.join(str(phase.get('preset', '')) for _, phase in phases) + ' preset'
+    ax.set(xlabel='training step (whole run)', ylabel='share of videos right', ylim=(0, 1.05), title=title)
     ax.legend()
     plt.close(fig)
     return fig
