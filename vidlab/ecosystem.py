@@ -110,7 +110,7 @@ class DiffusersTextToVideoPipeline(DiffusionPipeline):
         "Videos (b, f, 3, h, w) in [0, 1], sampled by our loop with this pipeline's diffusers scheduler."
         model = self.to_vidlab()
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-        f, h, w = TextToVideoPipeline(model, model.device).check_size(num_frames, height, width)  # a warning outside the buckets
+        f, h, w = model.check_size(num_frames, height, width)  # a warning outside the buckets
         *_, steps, scale = model.with_defaults(f, h, w, num_inference_steps, guidance_scale)  # limits checked: 0 is an error
         z = sample(model.model_fn(prompts, scale), self.scheduler, model.latent_shape(len(prompts), f, h, w), steps, scale,
                    seed=seed, device=model.device)

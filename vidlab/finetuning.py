@@ -456,7 +456,9 @@ def finetune_fidelity(model:TextToVideoPipeline|TextToVideo, # the model to judg
     f, h, w = size if size is not None else (None, None, None)
     old = ShapesWorld('train', seed=seed + 1).batch(range(n))['caption']  # the prompts `recipe.fidelity_eval` uses
     res = {}
-    for kind, prompts in [(k, p) for k, p in (('new', concept_prompts(colour, n)), ('old', old)) if k in kinds]:
+    for kind in ('new', 'old'):
+        if kind not in kinds: continue
+        prompts = concept_prompts(colour, n) if kind == 'new' else old
         videos = torch.cat([m.generate(prompts[i:i + 64], num_frames=f, height=h, width=w, seed=seed + i,
                                        num_inference_steps=num_inference_steps) for i in range(0, n, 64)])
         res[kind] = prompt_fidelity(videos.cpu(), prompts, concepts=[colour])['all']

@@ -409,14 +409,19 @@ class TextToVideoPipeline:
 # %% ../nbs/10_pipeline.ipynb 33
 def _check_size(self, num_frames:int|None=None, height:int|None=None, width:int|None=None) -> tuple:
     "(frames, height, width) with the config's defaults; an error outside the limits, a warning outside the buckets."
-    c, size = self.config, list(self.model.with_defaults(num_frames, height, width)[:3])
-    self.model.latent_shape(1, *size)
-    if size not in c.buckets:
+    size = list(self.with_defaults(num_frames, height, width)[:3])
+    self.latent_shape(1, *size)
+    if size not in self.config.buckets:
         warnings.warn(f'{size[0]} frames of {size[1]}x{size[2]} is not a size this model was trained on; it was trained on '
-                      f'(frames, height, width) {", ".join(map(str, map(tuple, c.buckets)))}: expect it to follow prompts less well')
+                      f'(frames, height, width) {", ".join(map(str, map(tuple, self.config.buckets)))}: expect it to follow prompts less well')
     return tuple(size)
 
-TextToVideoPipeline.check_size = _check_size
+def _pipeline_check_size(self, num_frames:int|None=None, height:int|None=None, width:int|None=None) -> tuple:
+    "The model's `check_size`: (frames, height, width) with its defaults, checked against its limits and buckets."
+    return self.model.check_size(num_frames, height, width)
+
+TextToVideo.check_size = _check_size  # on the model, so anything that samples it (lesson 16's diffusers pipeline) checks alike
+TextToVideoPipeline.check_size = _pipeline_check_size
 
 # %% ../nbs/10_pipeline.ipynb 51
 DEMO_LENGTHS = (8, 16, 32)  # frame counts the demo offers (besides the model's buckets)
