@@ -1,10 +1,13 @@
 """Training throughput (not a timed test): this machine's matmul peak (fp32, bf16), and the default text-to-video
 recipe's training step as a share of it, in fp32 and under bf16 autocast, with the loss each reaches from the same
 start (is bf16 as accurate?). With --buckets: the cost of one transformer training step in each bucket of the bucketed
-preset, at the batch size `BucketSampler` gives it (token-scaled), relative to the reference bucket.
+preset, at the batch size `BucketSampler` gives it (token-scaled), relative to the reference bucket. With --processes:
+the default recipe's step (global batch 32) in one process of 1 and of N threads, and data-parallel in N processes of
+1 thread each (torchrun, gloo; lesson 16), side by side: how to spend N cores on a model this small.
 
     python benchmarks/training.py [--threads 1] [--steps 40] [--fit 150]
     python benchmarks/training.py --buckets [--threads 1] [--steps 20]
+    python benchmarks/training.py --processes 2 [--steps 100]
 
 Prints one JSON line per measurement.
 """
@@ -18,7 +21,7 @@ from vidlab.pipeline import TextToVideo, TextToVideoConfig
 from vidlab.recipe import PRESETS, BUCKETS, BucketSampler, latent_cache, latent_batches, denoising_loss
 
 
-def learner(cache, mixed_precision):
+def learner(cache, mixed_precision, cbs=()):
     "The default recipe's learner (frozen VAE and text encoder, as the preset) from a fixed initialisation."
     config, recipe = PRESETS['default']
     model = TextToVideo(config, seed=0)
@@ -26,7 +29,8 @@ def learner(cache, mixed_precision):
     if not recipe.train_text_encoder: model.text_encoder.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     return Learner(model, denoising_loss, latent_batches(cache, model.make_scheduler('ddpm'), recipe.batch_size),
-                   opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), seed=0, mixed_precision=mixed_precision)
+                   opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), seed=0, mixed_precision=mixed_precision,
+                   cbs=list(cbs))
 
 
 def bucket_costs(a):
@@ -60,6 +64,33 @@ def bucket_costs(a):
         print(json.dumps(r), flush=True)
 
 
+def process_worker(a):
+    "One process of a --processes run: time the default recipe's steps, each process on its shard of the global batch."
+    from vidlab.ecosystem import DataParallel, init_distributed
+    rank, size = init_distributed(torch.device('cpu'))
+    cache = latent_cache(TextToVideo(TextToVideoConfig(), seed=0).eval(), 256)
+    learn = learner(cache, None, [DataParallel()])
+    learn.fit(5)
+    t = time.perf_counter()
+    learn.fit(5 + a.steps)
+    dt = (time.perf_counter() - t) / a.steps
+    if rank == 0:
+        print(json.dumps(dict(processes=size, threads_per_process=torch.get_num_threads(), global_batch=PRESETS['default'][1].batch_size,
+                              ms_per_step=round(dt * 1e3, 1))), flush=True)
+
+
+def process_costs(a):
+    "The same steps in one process (1 thread, then N) and in N processes of 1 thread, one after the other."
+    from vidlab.ecosystem import torchrun
+    rows = []
+    for procs, threads in ((1, 1), (1, a.processes), (a.processes, 1)):
+        r = torchrun(procs, __file__, '--worker', '--threads', str(threads), '--steps', str(a.steps), timeout=1800,
+                     env=dict(OMP_NUM_THREADS=str(threads)))
+        rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    print(json.dumps(dict(speedup_of_processes_over_threads=round(rows[1]['ms_per_step'] / rows[2]['ms_per_step'], 2))), flush=True)
+
+
 def main(a):
     peaks = {k: matmul_peak_flops(dt, n=2048, repeats=5) for k, dt in (('fp32', torch.float32), ('bf16', torch.bfloat16))}
     print(json.dumps(dict(threads=torch.get_num_threads(), matmul_peak_gflops={k: round(v / 1e9, 1) for k, v in peaks.items()})), flush=True)
@@ -82,6 +113,12 @@ if __name__ == '__main__':
     p.add_argument('--steps', type=int, default=40, help='timed training steps')
     p.add_argument('--fit', type=int, default=150, help='steps trained to compare the loss of fp32 and bf16')
     p.add_argument('--buckets', action='store_true', help='the cost of a training step per bucket instead')
+    p.add_argument('--processes', type=int, default=None, help='threads against data-parallel processes on this many cores')
+    p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one process of a --processes run
     a = p.parse_args()
+    if a.processes is not None and a.processes < 2: p.error(f'--processes must be at least 2, got {a.processes}')
     torch.set_num_threads(a.threads)
-    bucket_costs(a) if a.buckets else main(a)
+    if a.worker: process_worker(a)
+    elif a.processes: process_costs(a)
+    elif a.buckets: bucket_costs(a)
+    else: main(a)

@@ -73,3 +73,17 @@ def test_two_process_checkpoint_resumes_in_one(one_process, tmp_path):
     a, b = history(one_process), history(out)
     assert len(b) == 40 and max(abs(x['loss'] - y['loss']) for x, y in zip(a, b)) < LOSS_TOL
     assert max_weight_diff(one_process, out) < WEIGHT_TOL
+
+
+def test_benchmark_compares_threads_and_processes():
+    "benchmarks/training.py --processes 2 times the same global batch three ways; a bad count is refused before work."
+    import subprocess, sys
+    script = Path(__file__).parents[1] / 'benchmarks' / 'training.py'
+    r = subprocess.run([sys.executable, str(script), '--processes', '1'], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and '--processes must be at least 2, got 1' in r.stderr
+    r = subprocess.run([sys.executable, str(script), '--processes', '2', '--steps', '2'], capture_output=True, text=True,
+                       timeout=600, check=True)
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(row['processes'], row['threads_per_process']) for row in rows[:3]] == [(1, 1), (1, 2), (2, 1)]
+    assert all(row['global_batch'] == 32 and row['ms_per_step'] > 0 for row in rows[:3])
+    assert rows[3]['speedup_of_processes_over_threads'] > 0

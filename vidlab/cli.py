@@ -178,6 +178,11 @@ def cmd_generate(args) -> Path:
     return path
 
 # %% ../nbs/19_cli.ipynb 22
+def _leave_process_group() -> None:
+    "Under torchrun, leave the process group training joined: its threads must stop before the interpreter exits."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+
 def cmd_train(args) -> Path:
     "Train a preset from scratch (or resume it) and write the model folder to `args.out`."
     from vidlab.recipe import PRESETS, train_text_to_video
@@ -189,6 +194,7 @@ def cmd_train(args) -> Path:
         if not resuming: raise
         raise ValueError(f'could not resume from {out / "checkpoint.safetensors"}: {one_line(e)} '
                          f'(run with --restart to discard it and start over, or choose another --out)') from e
+    finally: _leave_process_group()  # one in 8 two-process runs aborted at exit without it ('terminate called ...')
     log = model.train_log
     print(f"trained preset {args.preset!r} in {log['seconds']:.0f} s (VAE {log['vae_seconds']:.0f} s), final loss {log['final_loss']:.4f}")
     print(f'model written to {out.resolve()}')

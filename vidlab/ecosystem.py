@@ -384,7 +384,7 @@ def torchrun(nproc:int, # processes on this machine
     if r.returncode: raise RuntimeError(f'torchrun with {nproc} processes failed:\n{r.stderr[-3000:]}')
     return r
 
-# %% ../nbs/16_ecosystem.ipynb 51
+# %% ../nbs/16_ecosystem.ipynb 52
 def check_parts(fn, # fn(folder) -> {part: class name}
                ) -> bool:
     "Check an answer to exercise 1 on a folder written by `save_diffusers`."
@@ -399,7 +399,7 @@ def check_parts(fn, # fn(folder) -> {part: class name}
         hint = f'expected {want}, got {out!r}: keep only the entries whose value is a [library, class] list'
     return report(not hint, 'parts', hint)
 
-# %% ../nbs/16_ecosystem.ipynb 52
+# %% ../nbs/16_ecosystem.ipynb 53
 def check_heun_pipeline(fn, # fn(model) -> DiffusersTextToVideoPipeline with a Heun scheduler
                        ) -> bool:
     "Check an answer to exercise 2."

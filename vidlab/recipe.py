@@ -109,17 +109,34 @@ class BucketWorld:
     "The training world over buckets, for `train_vae`: each `batch` renders its clips at one bucket drawn from a seed."
     def __init__(self, buckets:list, # (frames, height, width) sizes; the first is the reference
                  seed:int=0, # the world's seed and the bucket draws'
+                 multiple:int=1, # clips per batch are a multiple of this (the processes a batch is split over)
                 ):
         self.worlds = [ShapesWorld('train', frames=f, height=h, width=w, seed=seed) for f, h, w in buckets]
-        self.ref, self.generator = math.prod(buckets[0]), torch.Generator().manual_seed(seed)
+        self.ref, self.generator, self.multiple = math.prod(buckets[0]), torch.Generator().manual_seed(seed), multiple
     def __len__(self): return len(self.worlds[0])
     def batch(self, indices) -> dict:
-        "Clips of the world at one randomly drawn bucket: as many pixels as `indices` in the reference bucket."
+        "Clips of the world at one randomly drawn bucket: about as many pixels as `indices` in the reference bucket."
         world = self.worlds[int(torch.randint(0, len(self.worlds), (1,), generator=self.generator))]
-        n = max(1, len(indices) * self.ref // (world.frames * world.height * world.width))
+        n = len(indices) * self.ref // (world.frames * world.height * world.width)
+        n = max(self.multiple, n // self.multiple * self.multiple)  # at least one clip per process, and none left over
         return world.batch(list(indices)[:n])
 
 # %% ../nbs/11_recipe.ipynb 15
+def _process_group() -> tuple[int, int]:
+    "(rank, processes) of the joined process group; (0, 1) when none is joined (one process)."
+    import torch.distributed as dist
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
+def _gathered(parts:dict, # {index: tensor} this process computed
+              device:torch.device, # where the merged tensors go
+             ) -> dict:
+    "Every process's {index: tensor} merged into one dict in every process (a no-op in one process)."
+    if _process_group()[1] == 1: return parts
+    import torch.distributed as dist
+    every = [None] * _process_group()[1]
+    dist.all_gather_object(every, {k: v.cpu() for k, v in parts.items()})
+    return {k: v.to(device) for part in every for k, v in part.items()}
+
 @torch.no_grad()
 def latent_cache(model:TextToVideo, # its VAE encodes
                  n:int, # clips
@@ -131,13 +148,15 @@ def latent_cache(model:TextToVideo, # its VAE encodes
     f, h, w = bucket or model.config.default_size
     batch_size = max(1, batch_size * math.prod(model.config.default_size) // (f * h * w))
     world = ShapesWorld('train', frames=f, height=h, width=w, seed=seed)
-    latents, caps = [], []
-    for i in range(0, n, batch_size):
-        b = world.batch(range(i, min(n, i + batch_size)))
-        latents.append(model.encode_video(b['video'].to(model.device)))
+    rank, size = _process_group()
+    latents, caps = {}, []
+    for k, i in enumerate(range(0, n, batch_size)):
+        b = world.batch(range(i, min(n, i + batch_size)))  # rendering is cheap: every process renders every batch
         caps += b['caption']
+        if k % size == rank: latents[k] = model.encode_video(b['video'].to(model.device))  # encoding is not: a share each
+    latents = _gathered(latents, model.device)
     tb = model.tokenize(caps).to(model.device)
-    return dict(latents=torch.cat(latents), input_ids=tb.input_ids, attention_mask=tb.attention_mask)
+    return dict(latents=torch.cat([latents[k] for k in sorted(latents)]), input_ids=tb.input_ids, attention_mask=tb.attention_mask)
 
 @torch.no_grad()
 def folder_cache(model:TextToVideo, # its VAE encodes, its tokenizer reads
@@ -213,6 +232,12 @@ def _join_processes(device:torch.device) -> tuple[int, int]:
     from vidlab.ecosystem import init_distributed  # only a multi-process run needs lesson 16's machinery
     return init_distributed(device)
 
+def _data_parallel(processes:int) -> list:
+    "The callbacks that split every batch over the processes (lesson 16's `DataParallel`); none in a single process."
+    if processes == 1: return []
+    from vidlab.ecosystem import DataParallel  # only a multi-process run needs lesson 16's machinery
+    return [DataParallel()]
+
 def _same_everywhere(module:nn.Module) -> nn.Module:
     "Process 0's weights in every process (a stage each process trained or loaded for itself)."
     import torch.distributed as dist
@@ -272,7 +297,8 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     if recipe.base is not None and recipe.vae_steps == 0: pass
     elif out is not None and resume and (out / 'vae' / 'config.json').exists(): model.vae = load_vae(out / 'vae', device=device)
     else:
-        model.vae, _ = train_vae(model.vae.config, BucketWorld(buckets, seed), progress=progress and rank == 0, device=device, steps=recipe.vae_steps, seed=seed)
+        model.vae, _ = train_vae(model.vae.config, BucketWorld(buckets, seed, multiple=processes), progress=progress and rank == 0,
+                                 device=device, callbacks=_data_parallel(processes), steps=recipe.vae_steps, seed=seed)
         if out is not None and rank == 0: save_vae(model.vae, out / 'vae')
     vae_seconds = time.perf_counter() - t0
     _hand_over(_same_everywhere(model.vae))
@@ -288,9 +314,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
            Evaluate(fidelity_eval(recipe.eval_n, seed), every=recipe.eval_every, verbose=progress)]
     if progress: cbs += [ProgressBar(), LossPlot()]
     if out is not None: cbs.append(Checkpoint(out / 'checkpoint.safetensors', every=recipe.checkpoint_every, resume=resume))
-    if processes > 1:  # each process takes batch_size / processes rows of the same global batch; DDP averages gradients
-        from vidlab.ecosystem import DataParallel
-        cbs.append(DataParallel())
+    cbs += _data_parallel(processes)  # under torchrun each process takes batch_size / processes rows; DDP averages gradients
     params = [p for p in model.parameters() if p.requires_grad]
     learn = Learner(model, denoising_loss, latent_batches(caches if sampler else caches[0], model.noise_schedule, recipe.batch_size, sampler),
                     opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), cbs=cbs, seed=seed)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, math
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,6 +15,7 @@ from torch import Tensor
 from einops import rearrange
 from .core import (get_device, make_generator, atomic_write, save_safetensors, load_safetensors, check_tensors,
                          report, try_answer, answer_agrees, check_answer)
+from .core import world as rank_and_size  # (rank, processes); `world` is the shapes world in this lesson
 from .training import Learner, LRSchedule, GradClip, NaNGuard, ProgressBar
 from .data import ShapesWorld
 from .evaluation import prompt_fidelity
@@ -363,30 +364,47 @@ def recon_weights(video:Tensor, # (b, f, 3, h, w) target clips in [0, 1]
 def recon_l1(x_hat:Tensor, # (b, f, 3, h, w) decoder output, [-1, 1] is displayable
              video:Tensor, # (b, f, 3, h, w) target clips in [0, 1]
              w:Tensor, # (b, f, 1, h, w) per-pixel weights from `recon_weights`
+             total:Tensor|None=None, # () the weight to divide by (default: w's sum; a process's shard: the whole batch's)
             ) -> Tensor: # () the loss per weighted pixel value
     "Weighted L1 to the clip mapped to [-1, 1]; an output past the bound its target sits on (black, full) costs nothing."
     target = video.to(x_hat) * 2 - 1
     x = torch.where(target <= -1, x_hat.clamp(min=-1), torch.where(target >= 1, x_hat.clamp(max=1), x_hat))
-    return (w * (x - target).abs()).sum() / (w.sum() * video.shape[2])
+    return (w * (x - target).abs()).sum() / ((w.sum() if total is None else total) * video.shape[2])
+
+def _shard_sample(q, # a posterior of this process's rows
+                  generator:torch.Generator|None, # the same noise source in every process
+                  rank:int, # this process
+                  size:int, # the number of processes
+                 ) -> Tensor:
+    "This process's rows of a posterior sample drawn for every process's rows: N processes sample what one process would."
+    dev = generator.device if generator is not None else q.mean.device
+    eps = torch.randn((size * len(q.mean), *q.mean.shape[1:]), generator=generator, device=dev, dtype=q.mean.dtype)
+    return q.mean + q.std * eps.chunk(size)[rank].to(q.mean.device)
 
 def vae_loss(vae:nn.Module, # FrameVAE, VideoVAE or diffusers AutoencoderKL
              video:Tensor, # (b, f, 3, h, w) clips in [0, 1]
              cfg:VAETrainConfig, # its kl_weight (beta), object_weight and object_threshold (see `recon_weights`)
              generator:torch.Generator|None=None, # noise for the posterior sample
+             shard:tuple[int, int]=(0, 1), # (rank, processes): under data parallelism (lesson 16), this process's rows
+             weight_total:Tensor|None=None, # with a shard: the whole batch's summed `recon_weights`
             ) -> dict:
     "Weighted L1 reconstruction of a posterior sample plus beta * KL, both per pixel value: dict(loss, rec, kl)."
     q = posterior(vae, video)
-    x_hat = _unfold(vae, vae.decode(q.sample(generator)).sample, len(video))  # (b, f, 3, h, w), [-1, 1] is displayable
-    rec = recon_l1(x_hat, video, recon_weights(video, cfg.object_weight, cfg.object_threshold).to(x_hat))
+    z = q.sample(generator) if shard[1] == 1 else _shard_sample(q, generator, *shard)
+    x_hat = _unfold(vae, vae.decode(z).sample, len(video))  # (b, f, 3, h, w), [-1, 1] is displayable
+    w = recon_weights(video, cfg.object_weight, cfg.object_threshold).to(x_hat)
+    # a shard's part of the whole batch's weighted mean, times the processes: DDP's average of the shards is that mean
+    rec = recon_l1(x_hat, video, w) if shard[1] == 1 else recon_l1(x_hat, video, w, weight_total) * shard[1]
     kl = q.kl().sum() / video.numel()
     return dict(loss=rec + cfg.kl_weight * kl, rec=rec, kl=kl)
 
-# %% ../nbs/05_vae.ipynb 52
+# %% ../nbs/05_vae.ipynb 54
 def train_vae(vae:nn.Module|VAEConfig|str='default', # a model (trained in place), a config or a preset name
               world:ShapesWorld|None=None, # where training clips come from (default: the train split, 16 x 32 x 32)
               cfg:VAETrainConfig|None=None, # hyper-parameters (default: VAETrainConfig())
               progress:bool=True, # show a progress bar
               device:str|torch.device|None=None, # where to train (default: get_device())
+              callbacks:Sequence=(), # more `Learner` callbacks, e.g. lesson 16's `DataParallel` under torchrun
               **overrides, # VAETrainConfig fields to change, e.g. steps=100
              ) -> tuple[nn.Module, dict]:
     "Train a VAE on shapes-world clips; returns `(vae, history)` (lists of step, loss, rec, kl, lr), the VAE in eval mode, scaling calibrated."
@@ -402,20 +420,21 @@ def train_vae(vae:nn.Module|VAEConfig|str='default', # a model (trained in place
     g_noise = make_generator(cfg.seed + 1, device=device)  # posterior samples (the learner's generator picks the clips)
     def data_fn(g):  # random training clips
         idx = torch.randint(0, len(world), (cfg.batch_size,), generator=g).tolist()
-        return dict(video=world.batch(idx)['video'].to(device))
-    def loss_fn(vae, batch):
-        out = vae_loss(vae, batch['video'], cfg, g_noise)
+        video = world.batch(idx)['video'].to(device)  # (b, f, 3, h, w)
+        return dict(video=video, weight_total=recon_weights(video, cfg.object_weight, cfg.object_threshold).sum())
+    def loss_fn(vae, batch):  # under torchrun each process holds a shard of the video rows (the total is kept whole)
+        out = vae_loss(vae, batch['video'], cfg, g_noise, shard=rank_and_size(), weight_total=batch['weight_total'])
         learn.log.update(rec=out['rec'].item(), kl=out['kl'].item())  # into the history, beside the loss
         return out['loss']
     cbs = [LRSchedule(warmup=max(1, int(cfg.warmup * cfg.steps)), final=0.0), GradClip(cfg.grad_clip), NaNGuard()]
     opt = lambda params: torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    learn = Learner(vae.to(device), loss_fn, data_fn, opt, cbs + ([ProgressBar()] if progress else []), seed=cfg.seed)
+    learn = Learner(vae.to(device), loss_fn, data_fn, opt, cbs + list(callbacks) + ([ProgressBar()] if progress else []), seed=cfg.seed)
     learn.fit(cfg.steps)
     vae.eval()
     calibrate_scaling(vae, world.batch(range(cfg.calibration_clips))['video'].to(device))
     return vae, {k: [h[k] for h in learn.history] for k in ('step', 'loss', 'rec', 'kl', 'lr')}
 
-# %% ../nbs/05_vae.ipynb 55
+# %% ../nbs/05_vae.ipynb 57
 EVAL_SEED = 1  # the world seed of evaluation clips: different clips from training's seed-0 world
 
 def psnr(x:Tensor, # (b, ...) clips in [0, 1]
@@ -444,7 +463,7 @@ def evaluate_vae(vae:nn.Module, # FrameVAE, VideoVAE or diffusers AutoencoderKL
     recs = reconstruct(vae, b['video'], batch_size)
     return dict(psnr=psnr(recs, b['video']).mean().item(), **prompt_fidelity(recs, b['caption']))
 
-# %% ../nbs/05_vae.ipynb 68
+# %% ../nbs/05_vae.ipynb 70
 CONFIG_FILE, WEIGHTS_FILE = 'config.json', 'model.safetensors'  # what a saved VAE folder holds
 VAE_FORMAT = 'vidlab.vae'  # stored in the weights' metadata
 MODEL_PART = 'vae'  # in a text-to-video model folder (lesson 10): the VAE's key in config.json and its weights' prefix
@@ -477,7 +496,7 @@ def load_vae(directory:str|Path, # a folder written by `save_vae`, or a text-to-
     vae.load_state_dict(tensors)
     return vae.to(get_device(device)).eval()
 
-# %% ../nbs/05_vae.ipynb 79
+# %% ../nbs/05_vae.ipynb 81
 def _moments(seed:int=0) -> tuple[Tensor, Tensor, Tensor]:
     "Test inputs: mean, log-variance and noise, each (3, 4, 2, 2)."
     g = torch.Generator().manual_seed(seed)
