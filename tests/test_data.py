@@ -1,5 +1,5 @@
 "Property tests for the shapes world (vidlab.data): geometry at every size, reproducibility, captions, limits and VideoFolder round trips."
-import hashlib, json, math
+import json, math
 import numpy as np
 import pytest
 import torch
@@ -18,27 +18,37 @@ indices = st.integers(0, 9_999)
 frames_st = st.integers(2, 32)
 sizes_st = st.integers(16, 64)
 splits = st.sampled_from(['train', 'heldout', 'all'])
-V1_FINGERPRINTS = {  # SHA-256 (first 16 hex digits) of v1's float32 pixels: the defaults must never change them
-    ('train', 0): 'a6bf8fb0a980c559', ('train', 1): 'e15ad0b0297d6166', ('heldout', 0): 'd0e4fd783ed8f56d',
-    ('heldout', 1): '4cdc8c6d01f76f78', ('all', 0): '1678802bebefdd5e', ('all', 1): 'a7be678f1bc874e7'}
+V1_FINGERPRINTS = {  # `fingerprint` of the first 256 clips: v1's pixels, which the defaults must never change
+    ('train', 0): [546593.824, 497726.836, 258.846], ('train', 1): [545273.683, 492892.511, 50.699],
+    ('heldout', 0): [583809.468, 534300.051, 516.572], ('heldout', 1): [585736.426, 529554.325, -568.282],
+    ('all', 0): [560493.47, 509831.024, -858.899], ('all', 1): [537016.407, 485162.663, -284.497]}
+PIXEL_TOL = 0.01  # another CPU's vector maths moves the sums by ~1e-4; one pixel changed by 0.01 moves them by about that
 
 
-def fingerprint(t): return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()[:16]
+def fingerprint(t):
+    """The sum, the sum of squares and a fixed random projection of a tensor's values (float64). Not a hash of the
+    float32 bytes: those differ between CPUs in the last bit (SHA-256 of the same clips changed on an AMD EPYC host)."""
+    x = t.detach().flatten().double()
+    r = torch.randn(x.numel(), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    return [x.sum().item(), x.square().sum().item(), (r @ x).item()]
+
+
+def same_pixels(t, want): return fingerprint(t) == pytest.approx(want, abs=PIXEL_TOL)
 
 
 @pytest.mark.parametrize('split,seed', list(V1_FINGERPRINTS))
 def test_default_clips_are_v1_pixels(split, seed):
-    assert fingerprint(ShapesWorld(split, seed=seed).batch(range(256))['video']) == V1_FINGERPRINTS[split, seed]
+    assert same_pixels(ShapesWorld(split, seed=seed).batch(range(256))['video'], V1_FINGERPRINTS[split, seed])
 
 
 def test_v1_pixels_at_other_square_sizes_and_spellings():
-    assert fingerprint(ShapesWorld('all', frames=24, size=64).batch(range(64))['video']) == '514a5de970c99911'
-    assert fingerprint(ShapesWorld('all', frames=8, height=16, width=16).batch(range(64))['video']) == 'bb17c24e52fbaad5'
-    assert fingerprint(ShapesWorld().render_batch(['a large cyan triangle moving up', 'a red', dict(shape='square')],
-                                                  seed=3)['video']) == 'a608658a1f97c255'
+    assert same_pixels(ShapesWorld('all', frames=24, size=64).batch(range(64))['video'], [802368.18, 754050.592, 238.938])
+    assert same_pixels(ShapesWorld('all', frames=8, height=16, width=16).batch(range(64))['video'], [16864.872, 14146.864, -21.734])
+    assert same_pixels(ShapesWorld().render_batch(['a large cyan triangle moving up', 'a red', dict(shape='square')],
+                                                  seed=3)['video'], [5781.786, 5311.867, 60.295])
     args = torch.tensor([0, 7]), torch.tensor([2, 0]), torch.tensor([1, 0]), torch.tensor([[10., 16.], [16., 24.]]), \
         torch.tensor([[1., 0.], [0., -1.]])
-    assert fingerprint(render_clips(*args, 8)) == '99c731493a5a451b'
+    assert same_pixels(render_clips(*args, 8), [1184.414, 1010.708, -41.517])
     assert torch.equal(render_clips(*args, 8, 32), render_clips(*args, 8, height=32, width=32))  # size is positional 7th
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, io, json, math, os, re, shutil, sys, tempfile
 from pathlib import Path
 from typing import Callable
-from .core import VIDEO_SUFFIXES, save_video, plot_frames, report, try_answer
+from .core import VIDEO_SUFFIXES, save_video, plot_frames, report, try_answer, is_main_process
 
 # %% auto 0
 __all__ = ['EXIT_USAGE', 'EXIT_INTERRUPTED', 'TRACEBACK_ENV', 'SHEET_ROWS', 'SEED', 'POSITIVE', 'FPS', 'bounded',
@@ -196,8 +196,9 @@ def cmd_train(args) -> Path:
                          f'(run with --restart to discard it and start over, or choose another --out)') from e
     finally: _leave_process_group()  # one in 8 two-process runs aborted at exit without it ('terminate called ...')
     log = model.train_log
-    print(f"trained preset {args.preset!r} in {log['seconds']:.0f} s (VAE {log['vae_seconds']:.0f} s), final loss {log['final_loss']:.4f}")
-    print(f'model written to {out.resolve()}')
+    if is_main_process():  # under torchrun, process 0 wrote the folder and speaks for all
+        print(f"trained preset {args.preset!r} in {log['seconds']:.0f} s (VAE {log['vae_seconds']:.0f} s), final loss {log['final_loss']:.4f}")
+        print(f'model written to {out.resolve()}')
     return out
 
 # %% ../nbs/19_cli.ipynb 24

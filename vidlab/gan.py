@@ -25,12 +25,12 @@ from .evaluation import prompt_fidelity
 from .temporal import object_track, fit_motion
 
 # %% auto 0
-__all__ = ['MOTIONS', 'IMAGE_ATTRIBUTES', 'GAN_FORMAT', 'GANConfig', 'TextFeatures', 'MotionModel', 'FrameGenerator',
-           'VideoGenerator', 'ProjectionHead', 'AttributeHead', 'ImageDiscriminator', 'VideoDiscriminator',
-           'shipped_text_encoder', 'TextToVideoGAN', 'pick_frames', 'd_features', 'd_scores', 'attr_loss', 'hinge_d',
-           'd_loss_fn', 'g_loss_fn', 'mode_seeking', 'GANLearner', 'gan_batches', 'gan_fidelity', 'save_gan',
-           'load_gan', 'StopAfter', 'train_gan', 'train_gan_cli', 'default_gan_dir', 'GANPipeline', 'motion_spread',
-           'check_hinge_d', 'check_mismatch']
+__all__ = ['MOTIONS', 'IMAGE_ATTRIBUTES', 'SAME_NOISE', 'GAN_FORMAT', 'GANConfig', 'TextFeatures', 'MotionModel',
+           'FrameGenerator', 'VideoGenerator', 'ProjectionHead', 'AttributeHead', 'ImageDiscriminator',
+           'VideoDiscriminator', 'shipped_text_encoder', 'TextToVideoGAN', 'pick_frames', 'd_features', 'd_scores',
+           'attr_loss', 'hinge_d', 'd_loss_fn', 'g_loss_fn', 'mode_seeking', 'GANLearner', 'gan_batches',
+           'gan_fidelity', 'save_gan', 'load_gan', 'StopAfter', 'train_gan', 'train_gan_cli', 'default_gan_dir',
+           'GANPipeline', 'motion_spread', 'check_hinge_d', 'check_mismatch']
 
 # %% ../nbs/15_gan.ipynb 6
 MOTIONS = ('gru', 'independent')  # the motion models GANConfig.motion allows
@@ -290,13 +290,15 @@ def g_loss_fn(gan:TextToVideoGAN, batch:dict, fake:Tensor, generator=None) -> Te
     if cfg.diversity: loss = loss + cfg.diversity * mode_seeking(gan, batch, fake)
     return loss
 
+SAME_NOISE = 1e-3  # mean |z1 - z2| below this is one draw (independent draws differ by about 1.1): a CPU's float noise in the clips (1e-8) must not pass for diversity
+
 def mode_seeking(gan:TextToVideoGAN, batch:dict, fake:Tensor) -> Tensor:
     "MSGAN's term 1 / (d(G(y, z1), G(y, z2)) / d(z1, z2)): small when two noises give different clips of one caption."
     n = batch['z2'].shape[0]
     other = gan.generator(batch['text'][:n], batch['z2'], batch['eps2'])  # (n, f, 3, h, w): new noise, same captions
     d_x = (fake[:n] - other).abs().mean((1, 2, 3, 4))  # (n,) mean pixel distance
     d_z = torch.cat([(batch['z'][:n] - batch['z2']).flatten(1), (batch['eps'][:n] - batch['eps2']).flatten(1)], 1).abs().mean(1)
-    return 1 / ((d_x / d_z.clamp_min(1e-8)).mean() + 1e-5)
+    return 1 / ((d_x / d_z.clamp_min(SAME_NOISE)).mean() + 1e-5)
 
 # %% ../nbs/15_gan.ipynb 28
 class GANLearner(Learner):
