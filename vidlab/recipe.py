@@ -131,9 +131,10 @@ def _gathered(parts:dict, # {index: tensor} this process computed
               device:torch.device, # where the merged tensors go
              ) -> dict:
     "Every process's {index: tensor} merged into one dict in every process (a no-op in one process)."
-    if _process_group()[1] == 1: return parts
+    processes = _process_group()[1]
+    if processes == 1: return parts
     import torch.distributed as dist
-    every = [None] * _process_group()[1]
+    every = [None] * processes
     dist.all_gather_object(every, {k: v.cpu() for k, v in parts.items()})
     return {k: v.to(device) for part in every for k, v in part.items()}
 

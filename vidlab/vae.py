@@ -421,9 +421,11 @@ def train_vae(vae:nn.Module|VAEConfig|str='default', # a model (trained in place
     def data_fn(g):  # random training clips
         idx = torch.randint(0, len(world), (cfg.batch_size,), generator=g).tolist()
         video = world.batch(idx)['video'].to(device)  # (b, f, 3, h, w)
-        return dict(video=video, weight_total=recon_weights(video, cfg.object_weight, cfg.object_threshold).sum())
-    def loss_fn(vae, batch):  # under torchrun each process holds a shard of the video rows (the total is kept whole)
-        out = vae_loss(vae, batch['video'], cfg, g_noise, shard=rank_and_size(), weight_total=batch['weight_total'])
+        return dict(video=video, clips=torch.tensor(len(video)),  # 0-d tensors: a DataParallel shard keeps them whole
+                    weight_total=recon_weights(video, cfg.object_weight, cfg.object_threshold).sum())
+    def loss_fn(vae, batch):  # split by DataParallel, a process holds 1/N of the clips; otherwise all of them
+        shard = (rank_and_size()[0], int(batch['clips']) // len(batch['video']))  # (rank, N); N = 1: not split
+        out = vae_loss(vae, batch['video'], cfg, g_noise, shard=shard, weight_total=batch['weight_total'])
         learn.log.update(rec=out['rec'].item(), kl=out['kl'].item())  # into the history, beside the loss
         return out['loss']
     cbs = [LRSchedule(warmup=max(1, int(cfg.warmup * cfg.steps)), final=0.0), GradClip(cfg.grad_clip), NaNGuard()]
