@@ -315,3 +315,28 @@ def test_shipped_model_lists_its_buckets_and_warns_outside_them():
     assert np.asarray(v).shape[:3] == (16, 32, 64)
     with pytest.warns(UserWarning, match='not a size this model was trained on'):
         pipe('a small red circle moving right', num_frames=16, height=40, width=40, num_inference_steps=2, seed=0)
+
+
+def test_recipe_seeds_benchmark(tmp_path):
+    "benchmarks/recipe_seeds.py: a recipe's variant trained at two seeds side by side, judged per bucket, read back, refused when its folder holds other settings."
+    import subprocess, sys
+    from pathlib import Path
+    script = Path(__file__).parent.parent / 'benchmarks' / 'recipe_seeds.py'
+    def run(*args):
+        return subprocess.run([sys.executable, str(script), '--preset', 'tiny_progressive', '--out', str(tmp_path), '--n', '2', *args],
+                              capture_output=True, text=True, timeout=300)
+    r = run('--seeds', '0', '1', '--set', 'steps=3', '--base-set', 'steps=4', '--parallel', '--guidance', '2', '3')
+    assert r.returncode == 0, r.stderr
+    assert 'recipe: tiny_progressive+steps=3+base:steps=4' in r.stdout and 'seed 1, g 3' in r.stdout
+    buckets = PRESETS['tiny_progressive'][0].buckets
+    assert sum(line.split()[0] in {'x'.join(map(str, b)) for b in buckets} for line in r.stdout.splitlines()) == len(buckets)
+    log = json.loads((tmp_path / 'seed1' / 'train_log.json').read_text())
+    assert (log['steps'], log['base']['steps'], log['seed']) == (3, 4, 1)  # the changed recipe, at its seed
+    made = (tmp_path / 'seed1' / 'model.safetensors').stat().st_mtime_ns
+    again = run('--seeds', '1', '--set', 'steps=3', '--base-set', 'steps=4')  # finished: read back, judged again
+    assert again.returncode == 0 and 'seed 1' in again.stdout, again.stderr
+    assert (tmp_path / 'seed1' / 'model.safetensors').stat().st_mtime_ns == made  # not trained again
+    other = run('--seeds', '1', '--set', 'steps=5', '--base-set', 'steps=4')
+    assert other.returncode != 0 and 'holds a run of' in other.stderr
+    bad = run('--seeds', '1', '--set', 'stepz=5')
+    assert bad.returncode != 0 and 'is not FIELD=VALUE with a TrainConfig field' in bad.stderr

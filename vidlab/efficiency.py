@@ -15,8 +15,8 @@ from .core import report, try_answer, upscale, to_numpy_video
 from .vae import psnr
 from .dit import VideoDiT, DiTBlock, count_flops
 from .pipeline import TextToVideoPipeline, TextToVideo
-from .training import Learner, LRSchedule, GradClip, CondDropout
-from .recipe import latent_cache, latent_batches, denoising_loss
+from .training import Learner, LRSchedule, GradClip
+from .recipe import latent_cache, latent_batches, denoising_loss, prompt_dropout
 
 # %% auto 0
 __all__ = ['QUANT_LAYERS', 'PARTS', 'ROW_ORDER', 'model_bytes', 'video_seconds', 'quantize_int8', 'dequantize_int8',
@@ -192,9 +192,7 @@ def recipe_learner(model:TextToVideo, # trained in place: its transformer only
     "A `Learner` on the shipped recipe's step (`denoising_loss` on `latent_batches`, guidance dropout, clipping, warm-up)."
     model.requires_grad_(False).transformer.requires_grad_(True)
     cache = latent_cache(model, n_latents, seed=seed)
-    empty = model.tokenize([''])
-    cbs = [LRSchedule(warmup=10), GradClip(1.0),
-           CondDropout(dict(input_ids=empty.input_ids[0].to(model.device), attention_mask=empty.attention_mask[0].to(model.device)))]
+    cbs = [LRSchedule(warmup=10), GradClip(1.0), prompt_dropout(model)]
     return Learner(model, denoising_loss, latent_batches(cache, model.noise_schedule, batch_size),
                    opt=torch.optim.AdamW(model.transformer.parameters(), lr=lr, weight_decay=0.0), cbs=cbs, seed=seed, mixed_precision=mixed_precision)
 

@@ -18,9 +18,9 @@ from .evaluation import prompt_fidelity
 from .tokenizer import BPETokenizer, normalize, pre_tokenize
 from .text_encoder import TextEncoder
 from .vae import vae_loss, VAETrainConfig
-from .training import Learner, ProgressBar, LRSchedule, GradClip, NaNGuard, CondDropout, Checkpoint
+from .training import Learner, ProgressBar, LRSchedule, GradClip, NaNGuard, Checkpoint
 from .pipeline import TextToVideo, TextToVideoPipeline, default_model_dir
-from .recipe import latent_cache, latent_batches, denoising_loss, record_run, folder_cache, mixed_batches
+from .recipe import latent_cache, latent_batches, denoising_loss, prompt_dropout, record_run, folder_cache, mixed_batches
 
 # %% auto 0
 __all__ = ['VAE_HEAD', 'LORA_TARGETS', 'ADAPTER_FORMAT', 'ADAPTER_FILE', 'concept_prompts', 'write_concept_folder', 'read_folder',
@@ -420,9 +420,7 @@ def finetune(data:str|Path, # a VideoFolder of your clips (see `read_folder`)
     else:
         if cfg.from_scratch: m.transformer.reset_parameters(seed)
         m.transformer.requires_grad_(True)
-    empty = m.tokenize([''])
-    cbs = [LRSchedule(warmup=cfg.warmup), GradClip(1.0), NaNGuard(),
-           CondDropout(dict(input_ids=empty.input_ids[0].to(m.device), attention_mask=empty.attention_mask[0].to(m.device)), p=cfg.cond_dropout)]
+    cbs = [LRSchedule(warmup=cfg.warmup), GradClip(1.0), NaNGuard(), prompt_dropout(m, cfg.cond_dropout)]
     if progress: cbs.append(ProgressBar())
     if out is not None: cbs.append(Checkpoint(ckpt('checkpoint.safetensors'), every=cfg.checkpoint_every))
     learn = Learner(m, denoising_loss, data_fn, opt=lambda ps: torch.optim.AdamW(ps, lr=cfg.peak_lr, weight_decay=0.0), cbs=cbs, seed=seed)

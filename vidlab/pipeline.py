@@ -21,7 +21,7 @@ from .text_encoder import TextEncoderConfig, build_text_encoder, text_width
 from .vae import VAEConfig, build_vae, encode_video, decode_video, compression
 from .diffusion import randn
 from .samplers import DDPMScheduler, DDIMScheduler, FlowMatchEulerScheduler, SchedulerOutput, sample
-from .dit import DiTConfig, VideoDiT
+from .dit import DiTConfig, VideoDiT, TextContext
 
 # %% auto 0
 __all__ = ['SAMPLERS', 'TINY', 'LIMITS', 'MODEL_FORMAT', 'DEMO_LENGTHS', 'DEMO_SIZES', 'TextToVideoConfig', 'config_from_dict',
@@ -169,6 +169,16 @@ class TextToVideo(nn.Module):
         out = self.text_encoder(input_ids, attention_mask)
         return out.last_hidden_state, out.pooler_output
 
+    def text_context(self, prompts:Sequence[str], # '' is the unconditional prompt
+                     warn:bool=True, # warn about over-long prompts (the pipeline has warned once already)
+                    ) -> TextContext:
+        "The transformer's text context for prompts: tokenized, encoded, projected once for every sampler step."
+        with warnings.catch_warnings():
+            if not warn: warnings.simplefilter('ignore')
+            tb = self.tokenize(prompts).to(self.device)
+        states, pooled = self.text_states(tb.input_ids, tb.attention_mask)
+        return self.transformer.encode_text(states, tb.attention_mask, pooled)
+
     def decode_latents(self, z:torch.Tensor) -> torch.Tensor:
         "Latents (b, f', c, h', w') to clips (b, f, 3, h, w) in [0, 1]."
         return decode_video(self.vae, z)
@@ -204,11 +214,7 @@ def _model_fn(self, prompts:Sequence[str], # one prompt per video
     "model_fn(x, t) for `samplers.sample`: the prompt encoded once; with guidance, unconditional rows first."
     prompts = list(prompts)
     if guidance_scale != 1: prompts = [''] * len(prompts) + prompts
-    with warnings.catch_warnings():  # over-long prompts are warned about once, by the pipeline, by their text
-        warnings.simplefilter('ignore')
-        tb = self.tokenize(prompts).to(self.device)
-    states, pooled = self.text_states(tb.input_ids, tb.attention_mask)
-    ctx = self.transformer.encode_text(states, tb.attention_mask, pooled)
+    ctx = self.text_context(prompts, warn=False)  # over-long prompts are warned about once, by the pipeline, by their text
     if autocast is None: return lambda x, t: self.transformer(x, t, context=ctx)
     def fn(x, t):  # matmuls in the low precision; the sampler's arithmetic stays float32
         with torch.autocast(self.device.type, dtype=autocast): return self.transformer(x, t, context=ctx).float()
@@ -278,11 +284,15 @@ MODEL_FORMAT = 'vidlab.text_to_video'  # stored in the weights' metadata
 
 def _save_pretrained(self, path:str|Path) -> Path:
     "Write the model folder: config.json (every part's config in full), tokenizer.json, model.safetensors, atomically."
-    d = Path(path)
+    cfg, d = self.config_dict(), Path(path)
+    readable = type(self)(config_from_dict(cfg, 'its config'), self.tokenizer, seed=0)  # what from_pretrained will build
+    try: check_tensors(self.state_dict(), readable.state_dict(), 'the model to save')
+    except ValueError as e:  # e.g. LoRA layers loaded (lesson 18): refuse before writing a folder nobody can load
+        raise ValueError(f'{e}. Nothing was written to {d}, as from_pretrained could not read it back; with an adapter '
+                         'loaded, save it with finetuning.save_adapter, or merged into a model folder with finetuning.save_merged') from None
     d.mkdir(parents=True, exist_ok=True)
     self.tokenizer.save(d / 'tokenizer.json')
     save_safetensors(self.state_dict(), d / 'model.safetensors', metadata=dict(format=MODEL_FORMAT))
-    cfg = self.config_dict()
     atomic_write(d / 'config.json', lambda f: f.write(json.dumps(cfg, indent=1).encode()))
     return d
 

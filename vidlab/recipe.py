@@ -20,8 +20,8 @@ from .pipeline import TextToVideo, TextToVideoConfig, TINY
 
 # %% auto 0
 __all__ = ['BUCKETS', 'PRESETS', 'BucketSampler', 'bucketed', 'TrainConfig', 'BucketWorld', 'latent_cache', 'folder_cache',
-           'mixed_batches', 'cache_sizes', 'denoising_loss', 'latent_batches', 'fidelity_eval', 'record_run',
-           'train_text_to_video', 'fidelity_curve', 'plot_fidelity_curve', 'check_bucket_batch_size',
+           'mixed_batches', 'cache_sizes', 'denoising_loss', 'prompt_dropout', 'latent_batches', 'fidelity_eval',
+           'record_run', 'train_text_to_video', 'fidelity_curve', 'plot_fidelity_curve', 'check_bucket_batch_size',
            'check_cache_sizes']
 
 # %% ../nbs/11_recipe.ipynb 6
@@ -171,7 +171,7 @@ def folder_cache(model:TextToVideo, # its VAE encodes, its tokenizer reads
     return dict(latents=z, input_ids=tb.input_ids, attention_mask=tb.attention_mask)
 
 def mixed_batches(fns:Sequence, # data_fn(generator) -> dict of tensors with the same keys, one per source
-                 ) -> callable:
+                 ) -> Callable:
     "One data_fn from several: draw from each source in turn and concatenate (fixed shares of every batch)."
     def data_fn(g):
         parts = [f(g) for f in fns]
@@ -191,6 +191,13 @@ def denoising_loss(model:TextToVideo, batch:dict) -> torch.Tensor:
     states, pooled = model.text_states(batch['input_ids'], batch['attention_mask'])
     fn = lambda x, t: model.transformer(x, t, states, batch['attention_mask'], pooled)
     return diffusion_loss(fn, model.noise_schedule, batch['x0'], batch['noise'], batch['t'])
+
+def prompt_dropout(model:TextToVideo, # the model whose tokenizer writes the empty prompt
+                   p:float=0.1, # share of prompts replaced by the empty one
+                  ) -> CondDropout:
+    "Guidance's training half: `CondDropout` of the prompt tokens to the empty prompt's, on the model's device."
+    empty = model.tokenize([''])
+    return CondDropout(dict(input_ids=empty.input_ids[0].to(model.device), attention_mask=empty.attention_mask[0].to(model.device)), p=p)
 
 def latent_batches(caches:dict|list, # one `latent_cache`, or one per bucket (in the sampler's order)
                    scheduler, # the training noise schedule (draws the timesteps)
@@ -308,10 +315,8 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     sizes = cache_sizes(buckets, recipe.n_latents, recipe.bucket_weights)
     caches = [latent_cache(model, n, seed=seed, bucket=b) for n, b in zip(sizes, buckets)]
     sampler = BucketSampler(buckets, recipe.batch_size, recipe.bucket_weights) if len(buckets) > 1 else None
-    empty = model.tokenize([''])
     ema = EMA(recipe.ema)
-    cbs = [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), ema, NaNGuard(),
-           CondDropout(dict(input_ids=empty.input_ids[0].to(device), attention_mask=empty.attention_mask[0].to(device)), p=recipe.cond_dropout),
+    cbs = [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), ema, NaNGuard(), prompt_dropout(model, recipe.cond_dropout),
            Evaluate(fidelity_eval(recipe.eval_n, seed), every=recipe.eval_every, verbose=progress)]
     if progress: cbs += [ProgressBar(), LossPlot()]
     if out is not None: cbs.append(Checkpoint(out / 'checkpoint.safetensors', every=recipe.checkpoint_every, resume=resume))

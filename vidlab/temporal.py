@@ -279,9 +279,7 @@ def prompt_model_fn(pipe, # a TextToVideoPipeline or TextToVideo bundle
     w = m.config.guidance_scale if guidance_scale is None else guidance_scale
     net = PerFrame(m.transformer) if per_frame else m.transformer
     with torch.no_grad():
-        tb = m.tokenize(list(prompts) + ['']).to(m.device)  # the empty prompt is the last row
-        states, pooled = m.text_states(tb.input_ids, tb.attention_mask)
-        ctx = m.transformer.encode_text(states, tb.attention_mask, pooled)
+        ctx = m.text_context(list(prompts) + [''])  # the empty prompt is the last row
     def pick(rows:Tensor) -> TextContext:
         return TextContext([kv[:, rows] for kv in ctx.kv], None if ctx.mask is None else ctx.mask[rows], ctx.pooled[rows])
     @torch.no_grad()

@@ -154,11 +154,18 @@ class ProgressBar(Callback):
     def before_fit(self, learn):
         from tqdm.auto import tqdm
         self.bar = tqdm(total=learn.n_steps, initial=learn.step, leave=self.leave, dynamic_ncols=True, unit='step')
-        self.first = len(learn.history)  # the loss shown is smoothed over this fit's steps
+        self.seen, self.avg, self.count = len(learn.history), 0.0, 0  # the loss shown is smoothed over this fit's steps
     def after_step(self, learn):
         self.bar.update(1)
-        if learn.step % self.every == 0:
-            self.bar.set_postfix(loss=f"{smooth([h['loss'] for h in learn.history[self.first:]], self.beta)[-1]:.4f}", refresh=False)
+        for h in learn.history[self.seen:]:  # `smooth`, one step at a time: each loss folded in once
+            self.count += 1
+            self.avg = self.beta * self.avg + (1 - self.beta) * h['loss']
+        self.seen = len(learn.history)
+        if learn.step % self.every == 0 and self.count:
+            self.bar.set_postfix(loss=f'{self.loss:.4f}', refresh=False)
+    @property
+    def loss(self) -> float:  # the shown loss: debiased, as `smooth`; NaN before any step
+        return self.avg / (1 - self.beta ** self.count) if self.count else float('nan')
     def after_fit(self, learn):
         if self.bar is not None: self.bar.close()  # None when an earlier callback's before_fit failed
         self.bar = None

@@ -1,0 +1,108 @@
+"""Is a training recipe robust? Train it from scratch at several seeds and judge every bucket of each model (issue 13,
+lesson 11's "What ten minutes buy").
+
+    python benchmarks/recipe_seeds.py --seeds 1 2 --out runs/seeds      # the `progressive` preset as it ships, two seeds
+    python benchmarks/recipe_seeds.py --seeds 1 2 --set steps=7000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/E
+    python benchmarks/recipe_seeds.py --seeds 1 2 --base-set steps=2500 --set steps=8000 bucket_weights=4,1,1,3,1,2,8,8 --out runs/F
+    python benchmarks/recipe_seeds.py --seeds 1 2 --set ... --out runs/E --guidance 2 3   # trained seeds are read back, judged again
+
+`--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1).
+Each seed trains with `recipe.train_text_to_video` (what `vidlab train` runs) into OUT/seedS; a finished folder is read
+back, an interrupted one resumed, one made with other settings refused. `--parallel` trains the seeds at once, one torch
+thread each: then only quality counts, not the times (time a recipe alone with `vidlab train`). Prints each seed's
+training time, then per bucket the seen / held-out share of videos with every attribute right, per seed and guidance
+scale, and the lowest share of each column.
+"""
+import argparse, dataclasses, json, subprocess, sys, time, warnings
+from pathlib import Path
+import vidlab  # noqa: F401  (first: its thread settings apply only before torch loads)
+import torch
+
+p = argparse.ArgumentParser()
+p.add_argument('--preset', default='progressive', help='a preset of vidlab.recipe.PRESETS')
+p.add_argument('--seeds', type=int, nargs='+', default=[0])
+p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help="the preset's TrainConfig fields to change")
+p.add_argument('--base-set', nargs='*', default=[], metavar='FIELD=VALUE', help="its base preset's TrainConfig fields")
+p.add_argument('--out', required=True, help='folder of the runs (OUT/seedS)')
+p.add_argument('--n', type=int, default=128, help='videos per split and bucket')
+p.add_argument('--guidance', type=float, nargs='*', default=None, help="guidance scales to judge at (default: the model's)")
+p.add_argument('--parallel', action='store_true', help='train the seeds at once, one thread each (quality only)')
+p.add_argument('--threads', type=int, default=2, help='torch threads (of each process with --parallel: 1)')
+p.add_argument('--train-only', action='store_true', help=argparse.SUPPRESS)  # one seed's training, run by --parallel
+a = p.parse_args()
+
+from vidlab.recipe import PRESETS, TrainConfig, train_text_to_video
+from vidlab.evaluation import evaluate_pipeline
+from vidlab.pipeline import TextToVideoPipeline
+
+def parse_sets(sets:list[str], what:str) -> dict:
+    "FIELD=VALUE strings to TrainConfig values of the field's type; a clear error for an unknown field or a bad value."
+    types, out = {f.name: f.type for f in dataclasses.fields(TrainConfig)}, {}
+    for s in sets:
+        k, eq, v = s.partition('=')
+        if not eq or k not in types: sys.exit(f'{what}: {s!r} is not FIELD=VALUE with a TrainConfig field ({", ".join(types)})')
+        kind = str(types[k])
+        try:
+            if 'list' in kind: out[k] = [float(x) if '.' in x else int(x) for x in v.split(',')]
+            elif kind.startswith('int'): out[k] = int(v)
+            elif kind.startswith('float'): out[k] = float(v)
+            elif kind.startswith('bool'): out[k] = {'true': True, 'false': False}[v.lower()]
+            else: out[k] = v
+        except (ValueError, KeyError): sys.exit(f'{what}: {s!r}: {v!r} is not a {kind}')
+    return out
+
+if a.preset not in PRESETS: sys.exit(f'unknown preset {a.preset!r}: choose one of {", ".join(PRESETS)}')
+config, recipe = PRESETS[a.preset]
+changes, base_changes = parse_sets(a.set, '--set'), parse_sets(a.base_set, '--base-set')
+if base_changes and recipe.base is None: sys.exit(f'--base-set: preset {a.preset!r} has no base preset')
+name = a.preset + (f"+{','.join(a.set)}" if a.set else '')  # run.json records it: a folder of other settings is refused
+if base_changes:
+    base_name = f"{recipe.base}+{','.join(a.base_set)}"
+    PRESETS[base_name] = (PRESETS[recipe.base][0], dataclasses.replace(PRESETS[recipe.base][1], **base_changes))
+    changes['base'], name = base_name, name + f"+base:{','.join(a.base_set)}"
+PRESETS[name] = (config, dataclasses.replace(recipe, **changes))
+out = Path(a.out)
+
+def train(seed:int) -> float:
+    "Train one seed (read back when finished); its log's seconds."
+    folder = out / f'seed{seed}'
+    run = json.loads((folder / 'run.json').read_text()) if (folder / 'run.json').exists() else None
+    if run is not None and run != dict(preset=name, seed=seed):
+        sys.exit(f'{folder} holds a run of {run}, not of {dict(preset=name, seed=seed)}: choose another --out')
+    if not (folder / 'train_log.json').exists():
+        torch.set_num_threads(a.threads)
+        train_text_to_video(name, folder, seed=seed, progress=False)
+    return json.loads((folder / 'train_log.json').read_text())['seconds']
+
+if a.train_only:
+    train(a.seeds[0])
+    sys.exit(0)
+todo = [s for s in a.seeds if not (out / f'seed{s}' / 'train_log.json').exists()]
+if a.parallel and len(todo) > 1:
+    argv = [sys.executable, __file__, '--train-only', '--threads', '1', '--preset', a.preset, '--out', a.out,
+            '--set', *a.set, '--base-set', *a.base_set]
+    procs = [subprocess.Popen(argv + ['--seeds', str(s)]) for s in todo]
+    if any(proc.wait() for proc in procs): sys.exit('a seed failed to train (its error is above)')
+seconds = {s: train(s) for s in a.seeds}
+print(f'recipe: {name}; ' + '; '.join(f'seed {s}: {v:.0f} s' for s, v in seconds.items())
+      + (' (trained side by side, one thread each: quality only)' if a.parallel and len(todo) > 1 else ''), flush=True)
+
+torch.set_num_threads(a.threads)
+t = time.time()
+pipes = {s: TextToVideoPipeline.from_pretrained(out / f'seed{s}') for s in a.seeds}
+scales = a.guidance or [None]
+cols = [(s, g) for s in a.seeds for g in scales]
+shares = {c: [] for c in cols}
+print(f"{a.n} videos per split and bucket; seen / held-out\n{'frames x h x w':>15s} "
+      + ' '.join(f"{f'seed {s}' + (f', g {g:g}' if g is not None else ''):>14s}" for s, g in cols))
+for size in config.buckets:
+    row = []
+    for s, g in cols:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            r = evaluate_pipeline(pipes[s], n=a.n, guidance_scale=g, size=size)
+        shares[(s, g)] += [r['seen']['all'], r['held-out']['all']]
+        row.append(f"{r['seen']['all']:.3f} / {r['held-out']['all']:.3f}")
+    print(f"{'x'.join(map(str, size)):>15s} " + ' '.join(f'{v:>14s}' for v in row), flush=True)
+print(f"{'lowest':>15s} " + ' '.join(f'{min(shares[c]):>14.3f}' for c in cols))
+print(f'({time.time() - t:.0f} s judging)')
