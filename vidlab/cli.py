@@ -179,9 +179,9 @@ def cmd_generate(args) -> Path:
 
 # %% ../nbs/19_cli.ipynb 22
 def _leave_process_group() -> None:
-    "Under torchrun, leave the process group training joined: its threads must stop before the interpreter exits."
-    import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    "Under torchrun, leave the process group training joined (lesson 16's `leave_distributed`); alone, nothing to do."
+    if 'vidlab.ecosystem' in sys.modules:  # only a multi-process run imports lesson 16's machinery (and its diffusers)
+        sys.modules['vidlab.ecosystem'].leave_distributed()
 
 def cmd_train(args) -> Path:
     "Train a preset from scratch (or resume it) and write the model folder to `args.out`."
