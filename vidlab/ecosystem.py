@@ -306,8 +306,8 @@ def init_distributed(device:torch.device, # this process's device: nccl for CUDA
 def leave_distributed() -> None:
     "Leave the process group `init_distributed` joined (a no-op when none was): its threads must stop before Python exits."
     if not (dist.is_available() and dist.is_initialized()): return
-    gc.collect()  # a DDP wrapper let go of but caught in a reference cycle would outlive the group: measured, 8 in 12
-    dist.destroy_process_group()  # two-process runs then abort at exit ('terminate called without an active exception')
+    gc.collect()  # a DDP wrapper already let go of (DataParallel.after_fit) may sit in a reference cycle: free it now,
+    dist.destroy_process_group()  # not at interpreter shutdown, where it aborted runs (text above)
 
 def shard(batch:dict, # the global batch: tensors with the batch in dim 0 (other values are kept whole)
           rank:int, # this process

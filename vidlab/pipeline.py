@@ -284,16 +284,16 @@ MODEL_FORMAT = 'vidlab.text_to_video'  # stored in the weights' metadata
 
 def _save_pretrained(self, path:str|Path) -> Path:
     "Write the model folder: config.json (every part's config in full), tokenizer.json, model.safetensors, atomically."
-    cfg, d = self.config_dict(), Path(path)
+    cfg, d, tensors = self.config_dict(), Path(path), self.state_dict()
     with torch.random.fork_rng(devices=[]):  # building a model draws from the global generator: saving must not
         readable = type(self)(config_from_dict(cfg, 'its config'), self.tokenizer, seed=0)  # what from_pretrained builds
-    try: check_tensors(self.state_dict(), readable.state_dict(), 'the model to save')
+    try: check_tensors(tensors, readable.state_dict(), 'the model to save')
     except ValueError as e:  # e.g. LoRA layers loaded (lesson 18): refuse before writing a folder nobody can load
         raise ValueError(f'{e}. Nothing was written to {d}, as from_pretrained could not read it back; with an adapter '
                          'loaded, save it with finetuning.save_adapter, or merged into a model folder with finetuning.save_merged') from None
     d.mkdir(parents=True, exist_ok=True)
     self.tokenizer.save(d / 'tokenizer.json')
-    save_safetensors(self.state_dict(), d / 'model.safetensors', metadata=dict(format=MODEL_FORMAT))
+    save_safetensors(tensors, d / 'model.safetensors', metadata=dict(format=MODEL_FORMAT))
     atomic_write(d / 'config.json', lambda f: f.write(json.dumps(cfg, indent=1).encode()))
     return d
 

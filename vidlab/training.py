@@ -164,7 +164,8 @@ class ProgressBar(Callback):
         if learn.step % self.every == 0 and self.count:
             self.bar.set_postfix(loss=f'{self.loss:.4f}', refresh=False)
     @property
-    def loss(self) -> float:  # the shown loss: debiased, as `smooth`; NaN before any step
+    def loss(self) -> float:
+        "The loss the bar shows: this fit's losses smoothed and debiased, as `smooth`; NaN before any step."
         return self.avg / (1 - self.beta ** self.count) if self.count else float('nan')
     def after_fit(self, learn):
         if self.bar is not None: self.bar.close()  # None when an earlier callback's before_fit failed
