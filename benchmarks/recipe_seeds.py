@@ -4,9 +4,11 @@ lesson 11's "What ten minutes buy").
     python benchmarks/recipe_seeds.py --seeds 1 2 --out runs/seeds      # the `progressive` preset as it ships, two seeds
     python benchmarks/recipe_seeds.py --seeds 1 2 --set steps=7000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/E
     python benchmarks/recipe_seeds.py --seeds 1 2 --base-set steps=2500 --set steps=8000 bucket_weights=4,1,1,3,1,2,8,8 --out runs/F
+    python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set depth=3 --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/D3
     python benchmarks/recipe_seeds.py --seeds 1 2 --set ... --out runs/E --guidance 2 3   # trained seeds are read back, judged again
 
-`--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1).
+`--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1),
+`--transformer-set` the transformer of both (its `DiTConfig` fields in the model config, e.g. depth=3).
 Each seed trains with `recipe.train_text_to_video` (what `vidlab train` runs) into OUT/seedS; a finished folder is read
 back, an interrupted one resumed, one made with other settings refused. `--parallel` trains the seeds at once, one torch
 thread each: then only quality counts, not the times (time a recipe alone with `vidlab train`). Prints each seed's
@@ -23,6 +25,8 @@ p.add_argument('--preset', default='progressive', help='a preset of vidlab.recip
 p.add_argument('--seeds', type=int, nargs='+', default=[0])
 p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help="the preset's TrainConfig fields to change")
 p.add_argument('--base-set', nargs='*', default=[], metavar='FIELD=VALUE', help="its base preset's TrainConfig fields")
+p.add_argument('--transformer-set', nargs='*', default=[], metavar='FIELD=VALUE',
+               help="the transformer's DiTConfig fields, in both phases' model configs")
 p.add_argument('--out', required=True, help='folder of the runs (OUT/seedS)')
 p.add_argument('--n', type=int, default=128, help='videos per split and bucket')
 p.add_argument('--guidance', type=float, nargs='*', default=None, help="guidance scales to judge at (default: the model's)")
@@ -33,17 +37,17 @@ a = p.parse_args()
 
 from vidlab.recipe import PRESETS, TrainConfig, train_text_to_video
 from vidlab.evaluation import evaluate_pipeline
-from vidlab.pipeline import TextToVideoPipeline
+from vidlab.pipeline import TextToVideoPipeline, _PART_FIELDS
 
-def parse_sets(sets:list[str], what:str) -> dict:
-    "FIELD=VALUE strings to TrainConfig values of the field's type; a clear error for an unknown field or a bad value."
-    types, out = {f.name: f.type for f in dataclasses.fields(TrainConfig)}, {}
+def parse_sets(sets:list[str], what:str, cls=TrainConfig, derived:set=frozenset()) -> dict:
+    "FIELD=VALUE strings to values of the `cls` field's type; a clear error for an unknown field or a bad value."
+    types, out = {f.name: f.type for f in dataclasses.fields(cls) if f.name not in derived}, {}
     for s in sets:
         k, eq, v = s.partition('=')
-        if not eq or k not in types: sys.exit(f'{what}: {s!r} is not FIELD=VALUE with a TrainConfig field ({", ".join(types)})')
+        if not eq or k not in types: sys.exit(f'{what}: {s!r} is not FIELD=VALUE with a {cls.__name__} field ({", ".join(types)})')
         kind = str(types[k])
         try:
-            if 'list' in kind: out[k] = [float(x) if '.' in x else int(x) for x in v.split(',')]
+            if 'list' in kind or 'tuple' in kind: out[k] = [float(x) if '.' in x else int(x) for x in v.split(',')]
             elif kind.startswith('int'): out[k] = int(v)
             elif kind.startswith('float'): out[k] = float(v)
             elif kind.startswith('bool'): out[k] = {'true': True, 'false': False}[v.lower()]
@@ -54,12 +58,20 @@ def parse_sets(sets:list[str], what:str) -> dict:
 if a.preset not in PRESETS: sys.exit(f'unknown preset {a.preset!r}: choose one of {", ".join(PRESETS)}')
 config, recipe = PRESETS[a.preset]
 changes, base_changes = parse_sets(a.set, '--set'), parse_sets(a.base_set, '--base-set')
+dit_cls, derived = _PART_FIELDS['transformer']  # DiTConfig, and the fields TextToVideo derives (not settable)
+dit_changes = parse_sets(a.transformer_set, '--transformer-set', dit_cls, derived)
+try: dit_cls(**{**config.transformer, **dit_changes})
+except (ValueError, TypeError) as e: sys.exit(f'--transformer-set: {e}')
 if base_changes and recipe.base is None: sys.exit(f'--base-set: preset {a.preset!r} has no base preset')
+with_dit = lambda c: dataclasses.replace(c, transformer={**c.transformer, **dit_changes})  # a model config, its transformer changed
 name = a.preset + (f"+{','.join(a.set)}" if a.set else '')  # run.json records it: a folder of other settings is refused
-if base_changes:
-    base_name = f"{recipe.base}+{','.join(a.base_set)}"
-    PRESETS[base_name] = (PRESETS[recipe.base][0], dataclasses.replace(PRESETS[recipe.base][1], **base_changes))
-    changes['base'], name = base_name, name + f"+base:{','.join(a.base_set)}"
+suffix = ([','.join(a.base_set)] if base_changes else []) + ([f"transformer:{','.join(a.transformer_set)}"] if dit_changes else [])
+if recipe.base and suffix:  # the base preset, changed: registered under its own name
+    base_name = '+'.join([recipe.base] + suffix)
+    PRESETS[base_name] = (with_dit(PRESETS[recipe.base][0]), dataclasses.replace(PRESETS[recipe.base][1], **base_changes))
+    changes['base'] = base_name
+if base_changes: name += f"+base:{','.join(a.base_set)}"
+if dit_changes: name, config = name + f"+transformer:{','.join(a.transformer_set)}", with_dit(config)
 PRESETS[name] = (config, dataclasses.replace(recipe, **changes))
 out = Path(a.out)
 
@@ -80,7 +92,7 @@ if a.train_only:
 todo = [s for s in a.seeds if not (out / f'seed{s}' / 'train_log.json').exists()]
 if a.parallel and len(todo) > 1:
     argv = [sys.executable, __file__, '--train-only', '--threads', '1', '--preset', a.preset, '--out', a.out,
-            '--set', *a.set, '--base-set', *a.base_set]
+            '--set', *a.set, '--base-set', *a.base_set, '--transformer-set', *a.transformer_set]
     procs = [subprocess.Popen(argv + ['--seeds', str(s)]) for s in todo]
     if any(proc.wait() for proc in procs): sys.exit('a seed failed to train (its error is above)')
 seconds = {s: train(s) for s in a.seeds}

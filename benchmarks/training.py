@@ -8,6 +8,10 @@ the default recipe's step (global batch 32) in one process of 1 and of N threads
     python benchmarks/training.py [--threads 1] [--steps 40] [--fit 150]
     python benchmarks/training.py --buckets [--threads 1] [--steps 20]
     python benchmarks/training.py --processes 2 [--steps 100]
+    python benchmarks/training.py --depths 3 4 --threads 2 [--steps 100]
+
+With --depths: the `progressive` preset's phase-2 step (its bucket draws and callbacks, as `train_text_to_video` runs
+it) with a transformer of each depth, timed in turns of --steps steps, six turns each, so both see the same machine.
 
 Prints one JSON line per measurement.
 """
@@ -64,6 +68,34 @@ def bucket_costs(a):
         print(json.dumps(r), flush=True)
 
 
+def depth_costs(a):
+    "ms per phase-2 training step of the `progressive` preset at each transformer depth, interleaved (median of 6 turns)."
+    from dataclasses import replace
+    from vidlab.recipe import cache_sizes, prompt_dropout
+    from vidlab.training import LRSchedule, GradClip, EMA, NaNGuard
+    config, recipe = PRESETS['progressive']
+    learners = {}
+    for depth in a.depths:
+        model = TextToVideo(replace(config, transformer={**config.transformer, 'depth': depth}), seed=0)
+        model.vae.requires_grad_(False).eval()
+        model.text_encoder.requires_grad_(False).eval()
+        caches = [latent_cache(model, n, bucket=b) for n, b in zip(cache_sizes(config.buckets, 512, recipe.bucket_weights), config.buckets)]
+        params = [p for p in model.parameters() if p.requires_grad]
+        data = latent_batches(caches, model.noise_schedule, recipe.batch_size, BucketSampler(config.buckets, recipe.batch_size, recipe.bucket_weights))
+        cbs = [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), EMA(recipe.ema), NaNGuard(), prompt_dropout(model, recipe.cond_dropout)]
+        learners[depth] = (Learner(model, denoising_loss, data, opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), cbs=cbs, seed=0),
+                           sum(p.numel() for p in params))
+        learners[depth][0].fit(10)  # warm-up steps, untimed
+    times = {d: [] for d in learners}
+    for _ in range(6):
+        for d, (learn, _) in learners.items():
+            t = time.perf_counter(); learn.fit(learn.step + a.steps); times[d].append((time.perf_counter() - t) / a.steps)
+    ref = float(np.median(times[a.depths[-1]]))
+    for d, (learn, n) in learners.items():
+        print(json.dumps(dict(depth=d, trained_parameters=n, ms_per_step=round(float(np.median(times[d])) * 1e3, 1),
+                              vs_last=round(float(np.median(times[d])) / ref, 2))), flush=True)
+
+
 def process_worker(a):
     "One process of a --processes run: time the default recipe's steps, each process on its shard of the global batch."
     from vidlab.ecosystem import DataParallel, init_distributed
@@ -114,11 +146,14 @@ if __name__ == '__main__':
     p.add_argument('--fit', type=int, default=150, help='steps trained to compare the loss of fp32 and bf16')
     p.add_argument('--buckets', action='store_true', help='the cost of a training step per bucket instead')
     p.add_argument('--processes', type=int, default=None, help='threads against data-parallel processes on this many cores')
+    p.add_argument('--depths', type=int, nargs='+', default=None, help="the progressive preset's phase-2 step at these transformer depths")
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one process of a --processes run
     a = p.parse_args()
     if a.processes is not None and a.processes < 2: p.error(f'--processes must be at least 2, got {a.processes}')
+    if a.depths and min(a.depths) < 1: p.error(f'--depths must be positive, got {a.depths}')
     torch.set_num_threads(a.threads)
     if a.worker: process_worker(a)
     elif a.processes: process_costs(a)
     elif a.buckets: bucket_costs(a)
+    elif a.depths: depth_costs(a)
     else: main(a)

@@ -317,13 +317,26 @@ def test_shipped_model_lists_its_buckets_and_warns_outside_them():
         pipe('a small red circle moving right', num_frames=16, height=40, width=40, num_inference_steps=2, seed=0)
 
 
+def test_depth_step_benchmark():
+    "benchmarks/training.py --depths: the progressive preset's phase-2 step at each depth, side by side; a bad depth is refused."
+    import subprocess, sys
+    from pathlib import Path
+    script = Path(__file__).parent.parent / 'benchmarks' / 'training.py'
+    r = subprocess.run([sys.executable, str(script), '--depths', '0', '2'], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and '--depths must be positive' in r.stderr
+    r = subprocess.run([sys.executable, str(script), '--depths', '1', '2', '--steps', '1'], capture_output=True, text=True,
+                       timeout=600, check=True)
+    rows = [json.loads(line) for line in r.stdout.splitlines() if line.startswith('{')]
+    assert [row['depth'] for row in rows] == [1, 2] and rows[1]['vs_last'] == 1.0
+    assert rows[0]['trained_parameters'] < rows[1]['trained_parameters'] and all(row['ms_per_step'] > 0 for row in rows)
+
 def test_recipe_seeds_benchmark(tmp_path):
     "benchmarks/recipe_seeds.py: a recipe's variant trained at two seeds side by side, judged per bucket, read back, refused when its folder holds other settings."
     import subprocess, sys
     from pathlib import Path
     script = Path(__file__).parent.parent / 'benchmarks' / 'recipe_seeds.py'
-    def run(*args):
-        return subprocess.run([sys.executable, str(script), '--preset', 'tiny_progressive', '--out', str(tmp_path), '--n', '2', *args],
+    def run(*args, out=tmp_path):
+        return subprocess.run([sys.executable, str(script), '--preset', 'tiny_progressive', '--out', str(out), '--n', '2', *args],
                               capture_output=True, text=True, timeout=300)
     r = run('--seeds', '0', '1', '--set', 'steps=3', '--base-set', 'steps=4', '--parallel', '--guidance', '2', '3')
     assert r.returncode == 0, r.stderr
@@ -340,3 +353,10 @@ def test_recipe_seeds_benchmark(tmp_path):
     assert other.returncode != 0 and 'holds a run of' in other.stderr
     bad = run('--seeds', '1', '--set', 'stepz=5')
     assert bad.returncode != 0 and 'is not FIELD=VALUE with a TrainConfig field' in bad.stderr
+    deep = run('--seeds', '0', '--set', 'steps=3', '--base-set', 'steps=4', '--transformer-set', 'depth=1', out=tmp_path / 'deep')
+    assert deep.returncode == 0 and 'recipe: tiny_progressive+steps=3+base:steps=4+transformer:depth=1' in deep.stdout, deep.stderr
+    for folder in ('seed0', 'seed0/base'):  # both phases' models have the changed transformer
+        assert json.loads((tmp_path / 'deep' / folder / 'config.json').read_text())['transformer']['depth'] == 1
+    for arg, why in [('text_dim=8', 'is not FIELD=VALUE with a DiTConfig field'), ('heads=3', '--transformer-set: ')]:
+        bad = run('--seeds', '1', '--transformer-set', arg, out=tmp_path / 'bad')
+        assert bad.returncode != 0 and why in bad.stderr, bad.stderr
