@@ -60,8 +60,10 @@ config, recipe = PRESETS[a.preset]
 changes, base_changes = parse_sets(a.set, '--set'), parse_sets(a.base_set, '--base-set')
 dit_cls, derived = _PART_FIELDS['transformer']  # DiTConfig, and the fields TextToVideo derives (not settable)
 dit_changes = parse_sets(a.transformer_set, '--transformer-set', dit_cls, derived)
-try: dit_cls(**{**config.transformer, **dit_changes})
-except (ValueError, TypeError) as e: sys.exit(f'--transformer-set: {e}')
+try:
+    dit_cls(**{**config.transformer, **dit_changes})  # the changed transformer must be a valid one
+except (ValueError, TypeError) as e:
+    sys.exit(f'--transformer-set: {e}')
 if base_changes and recipe.base is None: sys.exit(f'--base-set: preset {a.preset!r} has no base preset')
 with_dit = lambda c: dataclasses.replace(c, transformer={**c.transformer, **dit_changes})  # a model config, its transformer changed
 name = a.preset + (f"+{','.join(a.set)}" if a.set else '')  # run.json records it: a folder of other settings is refused

@@ -68,8 +68,12 @@ def bucket_costs(a):
         print(json.dumps(r), flush=True)
 
 
+DEPTH_CACHE_CLIPS = 512  # --depths: the latent cache's budget in default-size clips (the step costs the same at any size)
+DEPTH_TURNS = 6  # --depths: timed turns per depth, interleaved; the median is reported
+
+
 def depth_costs(a):
-    "ms per phase-2 training step of the `progressive` preset at each transformer depth, interleaved (median of 6 turns)."
+    "ms per phase-2 training step of the `progressive` preset at each transformer depth, interleaved (median of the turns)."
     from dataclasses import replace
     from vidlab.recipe import cache_sizes, prompt_dropout
     from vidlab.training import LRSchedule, GradClip, EMA, NaNGuard
@@ -79,7 +83,8 @@ def depth_costs(a):
         model = TextToVideo(replace(config, transformer={**config.transformer, 'depth': depth}), seed=0)
         model.vae.requires_grad_(False).eval()
         model.text_encoder.requires_grad_(False).eval()
-        caches = [latent_cache(model, n, bucket=b) for n, b in zip(cache_sizes(config.buckets, 512, recipe.bucket_weights), config.buckets)]
+        sizes = cache_sizes(config.buckets, DEPTH_CACHE_CLIPS, recipe.bucket_weights)
+        caches = [latent_cache(model, n, bucket=b) for n, b in zip(sizes, config.buckets)]
         params = [p for p in model.parameters() if p.requires_grad]
         data = latent_batches(caches, model.noise_schedule, recipe.batch_size, BucketSampler(config.buckets, recipe.batch_size, recipe.bucket_weights))
         cbs = [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), EMA(recipe.ema), NaNGuard(), prompt_dropout(model, recipe.cond_dropout)]
@@ -87,9 +92,11 @@ def depth_costs(a):
                            sum(p.numel() for p in params))
         learners[depth][0].fit(10)  # warm-up steps, untimed
     times = {d: [] for d in learners}
-    for _ in range(6):
+    for _ in range(DEPTH_TURNS):
         for d, (learn, _) in learners.items():
-            t = time.perf_counter(); learn.fit(learn.step + a.steps); times[d].append((time.perf_counter() - t) / a.steps)
+            t = time.perf_counter()
+            learn.fit(learn.step + a.steps)
+            times[d].append((time.perf_counter() - t) / a.steps)
     ref = float(np.median(times[a.depths[-1]]))
     for d, (learn, n) in learners.items():
         print(json.dumps(dict(depth=d, trained_parameters=n, ms_per_step=round(float(np.median(times[d])) * 1e3, 1),
