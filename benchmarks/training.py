@@ -75,8 +75,7 @@ DEPTH_TURNS = 6  # --depths: timed turns per depth, interleaved; the median is r
 def depth_costs(a):
     "ms per phase-2 training step of the `progressive` preset at each transformer depth, interleaved (median of the turns)."
     from dataclasses import replace
-    from vidlab.recipe import cache_sizes, prompt_dropout
-    from vidlab.training import LRSchedule, GradClip, EMA, NaNGuard
+    from vidlab.recipe import cache_sizes, step_callbacks
     config, recipe = PRESETS['progressive']
     learners = {}
     for depth in a.depths:
@@ -87,8 +86,8 @@ def depth_costs(a):
         caches = [latent_cache(model, n, bucket=b) for n, b in zip(sizes, config.buckets)]
         params = [p for p in model.parameters() if p.requires_grad]
         data = latent_batches(caches, model.noise_schedule, recipe.batch_size, BucketSampler(config.buckets, recipe.batch_size, recipe.bucket_weights))
-        cbs = [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), EMA(recipe.ema), NaNGuard(), prompt_dropout(model, recipe.cond_dropout)]
-        learners[depth] = (Learner(model, denoising_loss, data, opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), cbs=cbs, seed=0),
+        opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0)
+        learners[depth] = (Learner(model, denoising_loss, data, opt=opt, cbs=step_callbacks(model, recipe), seed=0),
                            sum(p.numel() for p in params))
         learners[depth][0].fit(10)  # warm-up steps, untimed
     times = {d: [] for d in learners}

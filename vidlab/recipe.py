@@ -21,8 +21,8 @@ from .pipeline import TextToVideo, TextToVideoConfig, TINY
 # %% auto 0
 __all__ = ['BUCKETS', 'PRESETS', 'BucketSampler', 'bucketed', 'TrainConfig', 'BucketWorld', 'latent_cache', 'folder_cache',
            'mixed_batches', 'cache_sizes', 'denoising_loss', 'prompt_dropout', 'latent_batches', 'fidelity_eval',
-           'record_run', 'train_text_to_video', 'fidelity_curve', 'plot_fidelity_curve', 'check_bucket_batch_size',
-           'check_cache_sizes']
+           'record_run', 'step_callbacks', 'train_text_to_video', 'fidelity_curve', 'plot_fidelity_curve',
+           'check_bucket_batch_size', 'check_cache_sizes']
 
 # %% ../nbs/11_recipe.ipynb 6
 class BucketSampler:
@@ -280,6 +280,13 @@ def _train_base(preset:str, out:Path|None, seed:int, resume:bool, progress:bool,
         return model
     return train_text_to_video(preset, out, seed, resume, progress, device)
 
+def step_callbacks(model:TextToVideo, # the model trained (its tokenizer writes the empty prompt)
+                   recipe:TrainConfig, # its warm-up, clipping, EMA decay and prompt dropout
+                  ) -> list:
+    "The callbacks of every transformer step of a recipe: warm-up and cosine decay, clipping, EMA, the NaN guard, prompt dropout."
+    return [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), EMA(recipe.ema), NaNGuard(),
+            prompt_dropout(model, recipe.cond_dropout)]
+
 def train_text_to_video(preset:str='default', # a name in PRESETS
                         out_dir:str|Path|None=None, # model folder to write (and checkpoints, resumed from)
                         seed:int=0, # every random draw of training
@@ -315,9 +322,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     sizes = cache_sizes(buckets, recipe.n_latents, recipe.bucket_weights)
     caches = [latent_cache(model, n, seed=seed, bucket=b) for n, b in zip(sizes, buckets)]
     sampler = BucketSampler(buckets, recipe.batch_size, recipe.bucket_weights) if len(buckets) > 1 else None
-    ema = EMA(recipe.ema)
-    cbs = [LRSchedule(warmup=recipe.warmup), GradClip(recipe.grad_clip), ema, NaNGuard(), prompt_dropout(model, recipe.cond_dropout),
-           Evaluate(fidelity_eval(recipe.eval_n, seed), every=recipe.eval_every, verbose=progress)]
+    cbs = step_callbacks(model, recipe) + [Evaluate(fidelity_eval(recipe.eval_n, seed), every=recipe.eval_every, verbose=progress)]
     if progress: cbs += [ProgressBar(), LossPlot()]
     if out is not None: cbs.append(Checkpoint(out / 'checkpoint.safetensors', every=recipe.checkpoint_every, resume=resume))
     cbs += _data_parallel(processes)  # under torchrun each process takes batch_size / processes rows; DDP averages gradients
@@ -325,7 +330,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     learn = Learner(model, denoising_loss, latent_batches(caches if sampler else caches[0], model.noise_schedule, recipe.batch_size, sampler),
                     opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), cbs=cbs, seed=seed)
     learn.fit(recipe.steps)
-    ema.copy_to(model)
+    learn.find_cb(EMA).copy_to(model)
     model.eval()
     losses = [h['loss'] for h in learn.history]
     model.train_log = dict(preset=preset, seed=seed, processes=processes, vae_seconds=round(vae_seconds, 1),
