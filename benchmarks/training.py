@@ -104,14 +104,17 @@ def depth_costs(a):
 
 def process_worker(a):
     "One process of a --processes run: time the default recipe's steps, each process on its shard of the global batch."
-    from vidlab.ecosystem import DataParallel, init_distributed
+    from vidlab.ecosystem import DataParallel, init_distributed, leave_distributed
     rank, size = init_distributed(torch.device('cpu'))
-    cache = latent_cache(TextToVideo(TextToVideoConfig(), seed=0).eval(), 256)
-    learn = learner(cache, None, [DataParallel()])
-    learn.fit(5)
-    t = time.perf_counter()
-    learn.fit(5 + a.steps)
-    dt = (time.perf_counter() - t) / a.steps
+    try:
+        cache = latent_cache(TextToVideo(TextToVideoConfig(), seed=0).eval(), 256)
+        learn = learner(cache, None, [DataParallel()])
+        learn.fit(5)
+        t = time.perf_counter()
+        learn.fit(5 + a.steps)
+        dt = (time.perf_counter() - t) / a.steps
+    finally:
+        leave_distributed()  # before Python exits: a process still in the group at shutdown can abort (SIGABRT)
     if rank == 0:
         print(json.dumps(dict(processes=size, threads_per_process=torch.get_num_threads(), global_batch=PRESETS['default'][1].batch_size,
                               ms_per_step=round(dt * 1e3, 1))), flush=True)
