@@ -9,9 +9,11 @@ the default recipe's step (global batch 32) in one process of 1 and of N threads
     python benchmarks/training.py --buckets [--threads 1] [--steps 20]
     python benchmarks/training.py --processes 2 [--steps 100]
     python benchmarks/training.py --depths 3 4 --threads 2 [--steps 100]
+    python benchmarks/training.py --text-attention joint cross --threads 2 [--steps 100]
 
 With --depths: the `progressive` preset's phase-2 step (its bucket draws and callbacks, as `train_text_to_video` runs
 it) with a transformer of each depth, timed in turns of --steps steps, six turns each, so both see the same machine.
+With --text-attention: the same, with the prompt read by cross-attention or by joint attention (lesson 8).
 
 Prints one JSON line per measurement.
 """
@@ -19,7 +21,7 @@ import argparse, json, time
 import numpy as np
 import torch
 from vidlab.training import Learner
-from vidlab.dit import count_flops
+from vidlab.dit import TEXT_ATTENTIONS, count_flops
 from vidlab.efficiency import matmul_peak_flops, step_flops
 from vidlab.pipeline import TextToVideo, TextToVideoConfig
 from vidlab.recipe import PRESETS, BUCKETS, BucketSampler, latent_cache, latent_batches, denoising_loss
@@ -68,38 +70,38 @@ def bucket_costs(a):
         print(json.dumps(r), flush=True)
 
 
-DEPTH_CACHE_CLIPS = 512  # --depths: the latent cache's budget in default-size clips (the step costs the same at any size)
-DEPTH_TURNS = 6  # --depths: timed turns per depth, interleaved; the median is reported
+VARIANT_CACHE_CLIPS = 512  # --depths, --text-attention: the latent cache's budget in default-size clips (a step costs the same at any size)
+VARIANT_TURNS = 6  # --depths, --text-attention: timed turns per variant, interleaved; the median is reported
 
 
-def depth_costs(a):
-    "ms per phase-2 training step of the `progressive` preset at each transformer depth, interleaved (median of the turns)."
+def transformer_costs(a, field:str, values:list):
+    "ms per phase-2 training step of the `progressive` preset with each value of one transformer field, interleaved (median of the turns)."
     from dataclasses import replace
     from vidlab.recipe import cache_sizes, step_callbacks
     config, recipe = PRESETS['progressive']
     learners = {}
-    for depth in a.depths:
-        model = TextToVideo(replace(config, transformer={**config.transformer, 'depth': depth}), seed=0)
+    for value in values:
+        model = TextToVideo(replace(config, transformer={**config.transformer, field: value}), seed=0)
         model.vae.requires_grad_(False).eval()
         model.text_encoder.requires_grad_(False).eval()
-        sizes = cache_sizes(config.buckets, DEPTH_CACHE_CLIPS, recipe.bucket_weights)
+        sizes = cache_sizes(config.buckets, VARIANT_CACHE_CLIPS, recipe.bucket_weights)
         caches = [latent_cache(model, n, bucket=b) for n, b in zip(sizes, config.buckets)]
         params = [p for p in model.parameters() if p.requires_grad]
         data = latent_batches(caches, model.noise_schedule, recipe.batch_size, BucketSampler(config.buckets, recipe.batch_size, recipe.bucket_weights))
         opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0)
-        learners[depth] = (Learner(model, denoising_loss, data, opt=opt, cbs=step_callbacks(model, recipe), seed=0),
+        learners[value] = (Learner(model, denoising_loss, data, opt=opt, cbs=step_callbacks(model, recipe), seed=0),
                            sum(p.numel() for p in params))
-        learners[depth][0].fit(10)  # warm-up steps, untimed
-    times = {d: [] for d in learners}
-    for _ in range(DEPTH_TURNS):
-        for d, (learn, _) in learners.items():
+        learners[value][0].fit(10)  # warm-up steps, untimed
+    times = {v: [] for v in learners}
+    for _ in range(VARIANT_TURNS):
+        for v, (learn, _) in learners.items():
             t = time.perf_counter()
             learn.fit(learn.step + a.steps)
-            times[d].append((time.perf_counter() - t) / a.steps)
-    ref = float(np.median(times[a.depths[-1]]))
-    for d, (learn, n) in learners.items():
-        print(json.dumps(dict(depth=d, trained_parameters=n, ms_per_step=round(float(np.median(times[d])) * 1e3, 1),
-                              vs_last=round(float(np.median(times[d])) / ref, 2))), flush=True)
+            times[v].append((time.perf_counter() - t) / a.steps)
+    ref = float(np.median(times[values[-1]]))
+    for v, (learn, n) in learners.items():
+        print(json.dumps({field: v, 'trained_parameters': n, 'ms_per_step': round(float(np.median(times[v])) * 1e3, 1),
+                          'vs_last': round(float(np.median(times[v])) / ref, 2)}), flush=True)
 
 
 def process_worker(a):
@@ -156,6 +158,8 @@ if __name__ == '__main__':
     p.add_argument('--buckets', action='store_true', help='the cost of a training step per bucket instead')
     p.add_argument('--processes', type=int, default=None, help='threads against data-parallel processes on this many cores')
     p.add_argument('--depths', type=int, nargs='+', default=None, help="the progressive preset's phase-2 step at these transformer depths")
+    p.add_argument('--text-attention', nargs='+', default=None, choices=TEXT_ATTENTIONS,
+                   help="the same step with these ways of reading the prompt (lesson 8: 'cross', 'joint')")
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one process of a --processes run
     a = p.parse_args()
     if a.processes is not None and a.processes < 2: p.error(f'--processes must be at least 2, got {a.processes}')
@@ -164,5 +168,6 @@ if __name__ == '__main__':
     if a.worker: process_worker(a)
     elif a.processes: process_costs(a)
     elif a.buckets: bucket_costs(a)
-    elif a.depths: depth_costs(a)
+    elif a.depths: transformer_costs(a, 'depth', a.depths)
+    elif a.text_attention: transformer_costs(a, 'text_attention', a.text_attention)
     else: main(a)

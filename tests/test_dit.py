@@ -188,3 +188,22 @@ def test_flops_counted_match_attention_formula():
     assert (forward_flops(model, size, batch=1, text_len=3) - forward_flops(linear_only, size, batch=1, text_len=3)
             == attention_flops(cfg, size, 3) - attention_flops(linear_only.cfg, size, 3))
     assert count_flops(lambda: torch.ones(8, 16) @ torch.ones(16, 4)) == 2 * 8 * 16 * 4  # a multiply-add counts 2
+
+
+def test_joint_text_attention_model_round_trip(tmp_path):
+    "A joint-attention model (lesson 8's MM-DiT switch) builds without cross layers, samples, saves and loads exactly."
+    from dataclasses import replace
+    from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY
+    cfg = replace(TINY, transformer={**TINY.transformer, 'attention': 'full', 'text_attention': 'joint'})
+    model = TextToVideo(cfg, seed=0)
+    blk = model.transformer.blocks[0]
+    assert blk.joint and not any(hasattr(blk, n) for n in ('q', 'norm2', 'cross_proj'))
+    for p in model.transformer.parameters(): p.data.add_(0.01 * torch.randn_like(p))  # as if trained: gates open
+    model.save_pretrained(tmp_path / 'm')
+    back = TextToVideo.from_pretrained(tmp_path / 'm')
+    assert back.transformer.cfg.text_attention == 'joint'
+    a = TextToVideoPipeline(model, device='cpu')('a red circle moving left', seed=0, num_inference_steps=2).frames
+    b = TextToVideoPipeline(back, device='cpu')('a red circle moving left', seed=0, num_inference_steps=2).frames
+    assert a.shape == (16, 32, 32, 3) and (a == b).all()
+    with pytest.raises(ValueError, match="needs attention='full'"):
+        TextToVideo(replace(TINY, transformer={**TINY.transformer, 'text_attention': 'joint', 'attention': 'factorized'}))

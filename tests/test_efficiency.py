@@ -235,3 +235,15 @@ def test_step_flops_exact_and_peaks_measured():
     assert learn.step == 0 and torch.equal(learn.generator.get_state(), state)  # the learner is left as it was
     assert all(p.grad is None for p in mlp.parameters())
     assert E.matmul_peak_flops(n=128, repeats=2) > 0 and E.matmul_share_at(64, 32, 32, repeats=2) > 0
+
+
+def test_structured_prune_joint_blocks():
+    "A joint-attention block (no cross-attention layers) prunes by its self-attention output alone."
+    from dataclasses import replace
+    cfg = replace(TINY, transformer={**TINY.transformer, 'attention': 'full', 'text_attention': 'joint'})
+    pipe = TextToVideoPipeline(TextToVideo(cfg, seed=0), device='cpu')
+    slim = E.prune(pipe, heads=1, hidden=16)
+    blk = slim.model.transformer.blocks[0]
+    d = cfg.transformer['dim']
+    assert blk.joint and blk.heads == 1 and blk.qkv.weight.shape == (3 * d // 2, d) and blk.kv.weight.shape == (d, d)
+    assert slim('a red circle moving left', seed=0, num_inference_steps=2).frames.shape == (16, 32, 32, 3)

@@ -248,3 +248,13 @@ def test_shipped_figures_meet_the_targets():
     assert all(r['bytes'] <= 0.1 * res['base_bytes'] for r in lora)
     buckets = json.loads((default_model_dir() / 'config.json').read_text())['buckets']
     assert [r['bucket'] for r in res['buckets']] == buckets  # measured on the shipped model's sizes (lesson 18's second table)
+
+
+def test_add_lora_joint_blocks_takes_the_layers_they_have():
+    "By default LoRA adapts the layers a block has: a joint block has no q or cross_proj; naming one is refused."
+    from vidlab.dit import DiTConfig
+    dit = VideoDiT(DiTConfig(dim=32, heads=2, depth=2, text_dim=32, attention='full', text_attention='joint'), seed=0)
+    names = add_lora(dit, 2)
+    assert sorted({n.split('.', 2)[2] for n in names}) == sorted(set(LORA_TARGETS) - {'q', 'cross_proj'})
+    remove_lora(dit)
+    with pytest.raises(ValueError, match="unknown target 'cross_proj'"): add_lora(dit, 2, targets=['cross_proj'])

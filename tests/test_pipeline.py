@@ -169,6 +169,15 @@ def test_config_before_buckets_still_loads():
         config_from_dict({**raw, 'vae': {k: v for k, v in raw['vae'].items() if k != 'scaling_factor'}})
 
 
+def test_config_before_joint_attention_loads_as_cross(tiny_dir):
+    "A transformer config written before lesson 8's text_attention switch used cross-attention, the only kind there was."
+    raw = json.loads((tiny_dir / 'config.json').read_text())
+    del raw['transformer']['text_attention']
+    assert config_from_dict(raw).transformer['text_attention'] == 'cross'
+    raw['transformer']['text_attention'] = 'both'
+    with pytest.raises(ValueError, match="text_attention must be one of \\('cross', 'joint'\\)"): TextToVideo(config_from_dict(raw))
+
+
 def test_int32_tensor_is_refused(tiny_dir, tmp_path):
     d = tmp_path / 'model'; shutil.copytree(tiny_dir, d)
     t, meta = load_safetensors(d / 'model.safetensors')
@@ -329,6 +338,13 @@ def test_depth_step_benchmark():
     rows = [json.loads(line) for line in r.stdout.splitlines() if line.startswith('{')]
     assert [row['depth'] for row in rows] == [1, 2] and rows[1]['vs_last'] == 1.0
     assert rows[0]['trained_parameters'] < rows[1]['trained_parameters'] and all(row['ms_per_step'] > 0 for row in rows)
+    r = subprocess.run([sys.executable, str(script), '--text-attention', 'sideways'], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "invalid choice: 'sideways'" in r.stderr
+    r = subprocess.run([sys.executable, str(script), '--text-attention', 'joint', 'cross', '--steps', '1'], capture_output=True,
+                       text=True, timeout=600, check=True)
+    rows = [json.loads(line) for line in r.stdout.splitlines() if line.startswith('{')]
+    assert [row['text_attention'] for row in rows] == ['joint', 'cross']  # joint has no cross-attention layers: fewer weights
+    assert rows[0]['trained_parameters'] < rows[1]['trained_parameters'] and rows[1]['vs_last'] == 1.0
 
 def test_recipe_seeds_benchmark(tmp_path):
     "benchmarks/recipe_seeds.py: a recipe's variant trained at two seeds side by side, judged per bucket, read back, refused when its folder holds other settings."

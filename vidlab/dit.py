@@ -16,14 +16,15 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import make_generator, report, try_answer
 
 # %% auto 0
-__all__ = ['ATTENTIONS', 'NORM_EPS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify', 'sincos_1d', 'position_scales',
-           'spacetime_pos_embed', 'timestep_embedding', 'TimestepEmbedder', 'attend', 'self_attention_pairs',
-           'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext', 'init_dit_', 'text_context',
-           'VideoDiT', 'temporal_attention', 'count_flops', 'forward_flops', 'time_forward', 'check_tubelets',
-           'check_sincos', 'check_attention_pairs']
+__all__ = ['ATTENTIONS', 'TEXT_ATTENTIONS', 'NORM_EPS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify', 'sincos_1d',
+           'position_scales', 'spacetime_pos_embed', 'timestep_embedding', 'TimestepEmbedder', 'attend',
+           'self_attention_pairs', 'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext',
+           'init_dit_', 'text_context', 'VideoDiT', 'temporal_attention', 'count_flops', 'forward_flops',
+           'time_forward', 'check_tubelets', 'check_sincos', 'check_attention_pairs']
 
 # %% ../nbs/08_dit.ipynb 6
 ATTENTIONS = ('factorized', 'full')  # the self-attention patterns VideoDiT knows
+TEXT_ATTENTIONS = ('cross', 'joint')  # how the video tokens read the prompt
 NORM_EPS = 1e-6  # LayerNorm epsilon (DiT)
 
 @dataclass
@@ -37,6 +38,7 @@ class DiTConfig:
     mlp_ratio:float = 4.0  # MLP hidden width as a multiple of dim
     text_dim:int = 128  # width of the text encoder's token states and of its pooled vector
     attention:str = 'factorized'  # 'factorized': within each frame, then across frames; 'full': all tokens together
+    text_attention:str = 'cross'  # 'cross': a cross-attention after self-attention (PixArt); 'joint': the prompt's keys join the self-attention's (MM-DiT)
     freq_dim:int = 256  # sinusoidal features of the timestep before its MLP (DiT)
     max_period:float = 10_000.0  # longest wavelength of the timestep and position sinusoids
     pos_grid:tuple|None = (4, 4, 4)  # reference tubelet grid (gf, gh, gw) of the positions (see `spacetime_pos_embed`); None: integer positions
@@ -51,6 +53,10 @@ class DiTConfig:
             raise ValueError(f'patch_size must be three positive ints (pt, ph, pw), got {self.patch_size!r}')
         if self.attention not in ATTENTIONS:
             raise ValueError(f'attention must be one of {ATTENTIONS}, got {self.attention!r}')
+        if self.text_attention not in TEXT_ATTENTIONS:
+            raise ValueError(f'text_attention must be one of {TEXT_ATTENTIONS}, got {self.text_attention!r}')
+        if self.text_attention == 'joint' and self.attention != 'full':
+            raise ValueError(f"text_attention='joint' needs attention='full' (every video token in one sequence), got {self.attention!r}")
         if self.dim % 16 or self.dim % self.heads:
             raise ValueError(f'dim must be a multiple of 16 and of heads={self.heads}, got dim={self.dim}')
         for name in ('in_channels', 'depth', 'heads', 'text_dim'):
@@ -208,11 +214,11 @@ class AttentionMap:
     kind:str  # 'spatial', 'temporal' or 'full'
     grid:tuple  # (gf, gh, gw) tubelet grid
     weights:Tensor  # self-attention, s = gh*gw: spatial (b*gf, heads, s, s), temporal (b*s, heads, gf, gf), full (b, heads, n, n)
-    cross:Tensor  # cross-attention (b, heads, n, l+1); the last key is the learned null token
+    cross:Tensor  # attention to the prompt (b, heads, n, l+1), the last key the learned null token; joint: its share of one softmax
 
 # %% ../nbs/08_dit.ipynb 27
 class DiTBlock(nn.Module):
-    "Self-attention (full, spatial or temporal), cross-attention to the text, an MLP; adaLN-Zero from the conditioning."
+    "Self-attention (full, spatial or temporal), cross- or joint attention to the text, an MLP; adaLN-Zero from the conditioning."
     def __init__(self, cfg:DiTConfig, # the model's configuration
                  kind:str, # 'full', 'spatial' or 'temporal'
                  layer:int=0, # index of the block in the model (recorded with its attention)
@@ -220,10 +226,15 @@ class DiTBlock(nn.Module):
         super().__init__()
         d, self.heads, self.kind, self.layer = cfg.dim, cfg.heads, kind, layer
         if kind not in ('full', 'spatial', 'temporal'): raise ValueError(f"unknown attention kind {kind!r}")
+        self.joint = cfg.text_attention == 'joint'
+        if self.joint and kind != 'full': raise ValueError(f"joint text attention needs a 'full' block, got {kind!r}")
         self.norm1 = nn.LayerNorm(d, elementwise_affine=False, eps=NORM_EPS)
         self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.norm2 = nn.LayerNorm(d, eps=NORM_EPS)  # cross-attention is not modulated, so its norm keeps an affine
-        self.q, self.kv, self.cross_proj = nn.Linear(d, d), nn.Linear(d, 2 * d), nn.Linear(d, d)
+        if self.joint:
+            self.kv = nn.Linear(d, 2 * d)  # the prompt's keys and values, which join the self-attention's
+        else:
+            self.norm2 = nn.LayerNorm(d, eps=NORM_EPS)  # cross-attention is not modulated, so its norm keeps an affine
+            self.q, self.kv, self.cross_proj = nn.Linear(d, d), nn.Linear(d, 2 * d), nn.Linear(d, d)
         self.norm3 = nn.LayerNorm(d, elementwise_affine=False, eps=NORM_EPS)
         hidden = int(d * cfg.mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, d))
@@ -232,7 +243,7 @@ class DiTBlock(nn.Module):
 
     def text_kv(self, text:Tensor, # (b, l, d) projected text tokens
                ) -> Tensor: # (2, b, heads, l, e) keys and values
-        "This block's cross-attention keys and values: computed once per prompt, reused at every sampling step."
+        "This block's keys and values of the prompt: computed once per prompt, reused at every sampling step."
         return rearrange(self.kv(text), 'b l (k h e) -> k b h l e', k=2, h=self.heads)
 
     def _self_attention(self, x:Tensor, grid:tuple, need:bool) -> tuple:
@@ -250,19 +261,34 @@ class DiTBlock(nn.Module):
         out, w = attend(q, k, v, need_weights=need)
         return rearrange(out, '(b s) h f e -> b (f s) (h e)', s=gh * gw), w
 
+    def _joint_attention(self, x:Tensor, kv:Tensor, mask:Tensor|None, need:bool) -> tuple:
+        q, k, v = rearrange(self.qkv(x), 'b n (k h e) -> k b h n e', k=3, h=self.heads)
+        n = q.shape[2]
+        if mask is not None: mask = torch.cat([mask.new_ones(*mask.shape[:-1], n), mask], -1)  # video keys: always visible
+        out, w = attend(q, torch.cat([k, kv[0]], 2), torch.cat([v, kv[1]], 2), mask, need)  # keys: n video, then l+1 text
+        ws = (None, None) if w is None else (w[..., :n], w[..., n:])  # the video's and the prompt's shares of one softmax
+        return rearrange(out, 'b h n e -> b n (h e)'), *ws
+
+    def _cross_attention(self, x:Tensor, kv:Tensor, mask:Tensor|None, need:bool) -> tuple:
+        q = rearrange(self.q(self.norm2(x)), 'b n (h e) -> b h n e', h=self.heads)
+        a, wc = attend(q, kv[0], kv[1], mask, need)
+        return x + self.cross_proj(rearrange(a, 'b h n e -> b n (h e)')), wc
+
     def forward(self, x:Tensor, # (b, n, d) tokens
                 c:Tensor, # (b, d) conditioning, after SiLU
                 kv:Tensor, # (2, b, heads, l, e) text keys and values from `text_kv`
-                mask:Tensor|None, # (b, 1, 1, l) bool text mask, or None
+                mask:Tensor|None, # (b, 1, 1, l) bool text mask, or None (video keys are never masked)
                 grid:tuple, # (gf, gh, gw) tubelet grid, n = gf*gh*gw
                ) -> Tensor: # (b, n, d)
         need = self.recorder is not None
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).unsqueeze(1).chunk(6, -1)  # each (b, 1, d)
-        a, w = self._self_attention(modulate(self.norm1(x), shift1, scale1), grid, need)
-        x = torch.addcmul(x, gate1, self.proj(a))
-        q = rearrange(self.q(self.norm2(x)), 'b n (h e) -> b h n e', h=self.heads)
-        a, wc = attend(q, kv[0], kv[1], mask, need)
-        x = x + self.cross_proj(rearrange(a, 'b h n e -> b n (h e)'))
+        h = modulate(self.norm1(x), shift1, scale1)
+        if self.joint:
+            a, w, wc = self._joint_attention(h, kv, mask, need)
+            x = torch.addcmul(x, gate1, self.proj(a))
+        else:
+            a, w = self._self_attention(h, grid, need)
+            x, wc = self._cross_attention(torch.addcmul(x, gate1, self.proj(a)), kv, mask, need)
         if need: self.recorder.append(AttentionMap(self.layer, self.kind, tuple(grid), w.detach(), wc.detach()))
         return torch.addcmul(x, gate2, self.mlp(modulate(self.norm3(x), shift2, scale2)))
 
@@ -277,7 +303,7 @@ class TextContext:
     @property
     def batch(self) -> int: return self.pooled.shape[0]
 
-# %% ../nbs/08_dit.ipynb 33
+# %% ../nbs/08_dit.ipynb 37
 @torch.no_grad()
 def init_dit_(model:nn.Module, # a VideoDiT to initialise in place
               g:torch.Generator, # source of every random draw
@@ -293,7 +319,7 @@ def init_dit_(model:nn.Module, # a VideoDiT to initialise in place
     for m in model.t_embed.mlp:
         if isinstance(m, nn.Linear): nn.init.normal_(m.weight, std=0.02, generator=g)
     nn.init.normal_(model.null_text, std=0.02, generator=g)
-    zero = [model.final_ada, model.final] + [l for b in model.blocks for l in (b.ada, b.cross_proj)]
+    zero = [model.final_ada, model.final] + [b.ada for b in model.blocks] + [b.cross_proj for b in model.blocks if not b.joint]
     for m in zero:
         nn.init.zeros_(m.weight)
         nn.init.zeros_(m.bias)
@@ -303,7 +329,7 @@ def text_context(model:nn.Module, # a VideoDiT, whose projections to use
                  text_mask:Tensor|None=None, # (b, l) 1/True for real tokens, 0/False for padding; None: all real
                  pooled:Tensor|None=None, # (b, text_dim) pooled prompt; None: mean of the unmasked tokens
                 ) -> TextContext:
-    "Project a prompt once for `model`: cross-attention keys/values for every block, the mask, the pooled vector."
+    "Project a prompt once for `model`: the text keys/values of every block, the mask, the pooled vector."
     td = model.cfg.text_dim
     if text_states.ndim != 3 or text_states.shape[-1] != td:
         raise ValueError(f'text_states must be (b, l, text_dim={td}), got shape {tuple(text_states.shape)}')
@@ -322,7 +348,7 @@ def text_context(model:nn.Module, # a VideoDiT, whose projections to use
     mask = None if keep.all() else torch.cat([keep, keep.new_ones(b, 1)], 1)[:, None, None]  # no mask is faster
     return TextContext([blk.text_kv(tokens) for blk in model.blocks], mask, model.pooled_proj(pooled))
 
-# %% ../nbs/08_dit.ipynb 34
+# %% ../nbs/08_dit.ipynb 38
 class _VideoDiTLayers(nn.Module):
     "VideoDiT's layers, their initialisation and the cached positions; `VideoDiT` below adds the forward pass."
     def __init__(self, cfg:DiTConfig|None=None, # hyper-parameters; `DiTConfig()` if None
@@ -366,7 +392,7 @@ class _VideoDiTLayers(nn.Module):
         if tuple(t.shape) != (b,): raise ValueError(f't must be a scalar or shape ({b},) for {b} clips, got {tuple(t.shape)}')
         return t
 
-# %% ../nbs/08_dit.ipynb 38
+# %% ../nbs/08_dit.ipynb 42
 class VideoDiT(_VideoDiTLayers):
     "A diffusion transformer over spacetime latent patches: (latents, timestep, prompt) -> a prediction shaped like the latents."
     def forward(self, x:Tensor, # (b, f, c, h, w) noisy latents
@@ -412,7 +438,7 @@ class VideoDiT(_VideoDiTLayers):
         finally:
             for block in self.blocks: block.recorder = None
 
-# %% ../nbs/08_dit.ipynb 44
+# %% ../nbs/08_dit.ipynb 48
 def temporal_attention(m:AttentionMap, # one block's record
                       ) -> Tensor: # (b, heads, gf, gf): rows are query frames, columns key frames, rows sum to 1
     "How much each frame attends to each frame, per head, averaged over positions."
@@ -423,7 +449,7 @@ def temporal_attention(m:AttentionMap, # one block's record
     b, heads = m.weights.shape[0] // gf, m.weights.shape[1]
     return torch.eye(gf, device=m.weights.device).expand(b, heads, gf, gf)
 
-# %% ../nbs/08_dit.ipynb 47
+# %% ../nbs/08_dit.ipynb 51
 def count_flops(fn, *args, **kwargs) -> int:
     "FLOPs (multiply-adds count 2) of the matmuls, convolutions and attention in `fn(*args, **kwargs)`."
     with FlopCounterMode(display=False) as counter: fn(*args, **kwargs)
@@ -468,7 +494,7 @@ def time_forward(model:VideoDiT, # the model
             times.append(time.perf_counter() - start)
     return float(np.median(times[warmup:]))
 
-# %% ../nbs/08_dit.ipynb 61
+# %% ../nbs/08_dit.ipynb 65
 def check_tubelets(fn, # your `tubelets(x (b, f, c, h, w), patch_size (pt, ph, pw)) -> (b, n, c*pt*ph*pw)`
                   ) -> bool:
     "Check a tubelet cut against `patchify`, on square and non-square clips and patches."

@@ -170,11 +170,13 @@ def prune_block_(block:DiTBlock, # pruned in place
     fc1, fc2 = block.mlp[0], block.mlp[2]
     if not 1 <= hidden <= fc1.out_features: raise ValueError(f'hidden must be from 1 to {fc1.out_features}, got {hidden}')
     col = lambda w: w.detach().reshape(d, h, -1).norm(dim=(0, 2))  # (h,) norm of each head's columns
-    keep = col(block.proj.weight[:, :h * e]).add(col(block.cross_proj.weight[:, :h * e])).topk(heads).indices.sort().values
+    outs = [block.proj] if block.joint else [block.proj, block.cross_proj]  # what each head writes through
+    keep = sum(col(o.weight) for o in outs).topk(heads).indices.sort().values
     dims = torch.cat([torch.arange(i * e, (i + 1) * e) for i in keep.tolist()])  # kept (h e) columns
     block.qkv = _select(block.qkv, rows=torch.cat([dims + k * h * e for k in range(3)]))  # '(k h e)' rows
     block.kv = _select(block.kv, rows=torch.cat([dims + k * h * e for k in range(2)]))
-    block.q, block.proj, block.cross_proj = _select(block.q, rows=dims), _select(block.proj, cols=dims), _select(block.cross_proj, cols=dims)
+    block.proj = _select(block.proj, cols=dims)
+    if not block.joint: block.q, block.cross_proj = _select(block.q, rows=dims), _select(block.cross_proj, cols=dims)
     block.heads = heads
     score = fc1.weight.detach().norm(dim=1) * fc2.weight.detach().norm(dim=0)  # (hidden,)
     ch = score.topk(hidden).indices.sort().values

@@ -234,15 +234,17 @@ def _swap(root:nn.Module, name:str, new:nn.Module):
 def add_lora(transformer:nn.Module, # a VideoDiT (its blocks' linear layers get adapters)
              rank:int, # r
              alpha:float|None=None, # scale alpha / r (default alpha = r)
-             targets:Sequence[str]=LORA_TARGETS, # layer names inside each block
+             targets:Sequence[str]|None=None, # layer names inside each block; None: those of LORA_TARGETS the blocks have
              seed:int=0, # initialisation of the A matrices
             ) -> list[str]:
     "Freeze `transformer` and wrap the target layers of every block in `LoRALinear`; returns their names."
     if lora_layers(transformer): raise ValueError('the transformer already has LoRA layers: unload them first')
     blocks = getattr(transformer, 'blocks', None)
     if blocks is None: raise ValueError('add_lora adapts a VideoDiT (a module with .blocks)')
+    has = lambda t: isinstance(blocks[0].get_submodule(t) if hasattr(blocks[0], t.split('.')[0]) else None, nn.Linear)
+    if targets is None: targets = [t for t in LORA_TARGETS if has(t)]  # a joint block has no q or cross_proj
     for t in targets:
-        if not isinstance(blocks[0].get_submodule(t) if hasattr(blocks[0], t.split('.')[0]) else None, nn.Linear):
+        if not has(t):
             raise ValueError(f"unknown target {t!r}: allowed are the blocks' linear layers {', '.join(LORA_TARGETS)} (and 'ada')")
     transformer.requires_grad_(False)
     g, names = torch.Generator().manual_seed(seed), []

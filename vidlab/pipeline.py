@@ -100,6 +100,8 @@ def config_from_dict(raw:dict, # parsed config.json
         f, s = raw.pop('frames'), raw.pop('size')
         raw.update(buckets=[[f, s, s]], num_frames=f, height=s, width=s)
         for k in ('text_encoder', 'transformer'): raw[k] = _part_dict(_PART_FIELDS[k][0], raw[k], _PART_FIELDS[k][1])
+    if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'text_attention' not in raw['transformer']:
+        raw = {**raw, 'transformer': {**raw['transformer'], 'text_attention': 'cross'}}  # before lesson 8's joint option
     _check_fields(raw, {f.name for f in fields(TextToVideoConfig)}, where)
     for k, (cls, derived) in _PART_FIELDS.items():
         part = {n: v for n, v in raw[k].items() if n != 'kind'} if k == 'text_encoder' and isinstance(raw[k], dict) else raw[k]
