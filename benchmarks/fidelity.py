@@ -40,7 +40,7 @@ else:
     print(f'model: {a.model or "shipped"}; trained on {pipe.config.buckets}; {a.n} videos per split and size')
 if a.buckets and a.vae:
     from vidlab.data import ShapesWorld
-    from vidlab.vae import evaluate_vae, EVAL_SEED
+    from vidlab.vae_training import evaluate_vae, EVAL_SEED
     print(f"{'frames x h x w':>15s} {'PSNR dB':>7s} {'all':>6s} {'colour':>6s} {'shape':>6s} {'size':>6s} {'direction':>9s}  (VAE reconstructions, held-out clips)")
     for f, h, w in sizes:
         r = evaluate_vae(pipe.model.vae, ShapesWorld('heldout', frames=f, height=h, width=w, seed=EVAL_SEED), n=a.n, batch_size=16)

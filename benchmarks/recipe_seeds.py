@@ -1,5 +1,5 @@
 """Is a training recipe robust? Train it from scratch at several seeds and judge every bucket of each model (issue 13,
-lesson 11's "What ten minutes buy").
+lesson 12's "What ten minutes buy").
 
     python benchmarks/recipe_seeds.py --seeds 1 2 --out runs/seeds      # the `progressive` preset as it ships, two seeds
     python benchmarks/recipe_seeds.py --seeds 1 2 --set steps=7000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/E

@@ -1,4 +1,4 @@
-"""The measurements behind the text-to-video training recipe (lesson 09's table): one arm per call, judged by the
+"""The measurements behind the text-to-video training recipe (lesson 10's table): one arm per call, judged by the
 evaluator on generated videos of seen and held-out combinations, with the model's sensitivity to each attribute.
 
     python benchmarks/training_recipe.py --vae default --steps 800                       # video VAE, frozen text encoder, flow
@@ -18,7 +18,8 @@ from vidlab.data import ShapesWorld, combinations, caption
 from vidlab.tokenizer import caption_tokenizer
 from vidlab.text_encoder import TextEncoderConfig, TextEncoder
 from vidlab.dit import DiTConfig, VideoDiT
-from vidlab.vae import train_vae, vae_config, save_vae, load_vae, encode_video, decode_video
+from vidlab.vae import vae_config, encode_video, decode_video
+from vidlab.vae_training import train_vae, save_vae, load_vae
 from vidlab.samplers import DDPMScheduler, DDIMScheduler, FlowMatchEulerScheduler, sample
 from vidlab.evaluation import prompt_fidelity
 from vidlab.training import Learner, LRSchedule, GradClip, EMA, NaNGuard, CondDropout, Evaluate, diffusion_loss

@@ -10,13 +10,14 @@ better estimate of a quiet machine's wall time), steps per second, PSNR and the 
 reconstructions of held-out clips (attribute combinations never seen in training), and the latent shape of a default
 16 x 32 x 32 clip. `--out` saves the trained VAE (config.json + model.safetensors) for later lessons.
 `--pretrained` skips training and evaluates a saved VAE (a `save_vae` folder or a text-to-video model folder): the
-PSNR and fidelity lesson 05 quotes for the shipped model come from `--pretrained vidlab/assets/default`.
+PSNR and fidelity lesson 06 quotes for the shipped model come from `--pretrained vidlab/assets/default`.
 """
 import argparse, json, os, time
-import vidlab  # first, before torch loads OpenMP: it sets the threads' wait (a short spin, then sleep; lesson 17), fast
+import vidlab  # first, before torch loads OpenMP: it sets the threads' wait (a short spin, then sleep; lesson 18), fast
 # on a quiet machine and on a busy one (libgomp's long spin made 2-thread training 10x slower on a busy 2-core machine)
 import torch
-from vidlab.vae import VAE_PRESETS, VAETrainConfig, train_vae, evaluate_vae, save_vae, load_vae
+from vidlab.vae import VAE_PRESETS
+from vidlab.vae_training import VAETrainConfig, train_vae, evaluate_vae, save_vae, load_vae
 
 
 def evaluate_saved(path, n, json_path=None):

@@ -191,7 +191,7 @@ def test_flops_counted_match_attention_formula():
 
 
 def test_joint_text_attention_model_round_trip(tmp_path):
-    "A joint-attention model (lesson 8's MM-DiT switch) builds without cross layers, samples, saves and loads exactly."
+    "A joint-attention model (lesson 9's MM-DiT switch) builds without cross layers, samples, saves and loads exactly."
     from dataclasses import replace
     from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY
     cfg = replace(TINY, transformer={**TINY.transformer, 'attention': 'full', 'text_attention': 'joint'})

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 06's exercises: each check passes them, and rejects a typical wrong answer with a hint."
+"Reference solutions of lesson 07's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 import torch
 from vidlab.diffusion import check_add_noise, check_alpha_bars, check_x0_from_v
 

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 08's exercises: each check passes them, and rejects a typical wrong answer with a hint."
+"Reference solutions of lesson 09's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 import math
 import torch
 from vidlab.dit import check_tubelets, check_sincos, check_attention_pairs

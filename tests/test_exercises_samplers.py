@@ -1,4 +1,4 @@
-"Reference solutions of lesson 07's exercises: each check passes them, and rejects a typical wrong answer with a hint."
+"Reference solutions of lesson 08's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 from vidlab.samplers import check_classifier_free_guidance, check_ddim_step_v, check_euler_sample
 
 
@@ -7,7 +7,7 @@ def guide(uncond, cond, scale):
 
 def ddim_step_v(v_hat, x_t, ab_t, ab_prev):
     alpha, sigma = ab_t.sqrt(), (1 - ab_t).sqrt()
-    x0_hat, eps_hat = alpha * x_t - sigma * v_hat, sigma * x_t + alpha * v_hat  # lesson 06: v -> (x0, eps)
+    x0_hat, eps_hat = alpha * x_t - sigma * v_hat, sigma * x_t + alpha * v_hat  # lesson 07: v -> (x0, eps)
     return ab_prev.sqrt() * x0_hat + (1 - ab_prev).sqrt() * eps_hat  # Song et al. eq. 12, eta = 0
 
 def euler_sample(velocity_fn, x, sigmas):

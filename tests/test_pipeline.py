@@ -40,7 +40,7 @@ def test_shipped_model_follows_prompts(pipe):
 
 
 def test_shipped_model_follows_prompts_at_its_buckets(pipe):
-    "Every size the shipped model lists in its config (lesson 11's table: 32-64 per split; this is a coarse check)."
+    "Every size the shipped model lists in its config (lesson 12's table: 32-64 per split; this is a coarse check)."
     right = {}
     for size in pipe.config.buckets:
         r = evaluate_pipeline(pipe, n=8, seed=5, size=size)
@@ -170,7 +170,7 @@ def test_config_before_buckets_still_loads():
 
 
 def test_config_before_joint_attention_loads_as_cross(tiny_dir):
-    "A transformer config written before lesson 8's text_attention switch used cross-attention, the only kind there was."
+    "A transformer config written before lesson 9's text_attention switch used cross-attention, the only kind there was."
     raw = json.loads((tiny_dir / 'config.json').read_text())
     del raw['transformer']['text_attention']
     assert config_from_dict(raw).transformer['text_attention'] == 'cross'

@@ -28,7 +28,7 @@ def hf_float64(hf):
 
 
 def max_rel_diff(a, b):
-    "max |a - b| / max(1, |b|): absolute for values up to 1, relative above (lesson 07's comparison)."
+    "max |a - b| / max(1, |b|): absolute for values up to 1, relative above (lesson 08's comparison)."
     return ((a.double() - b.double()).abs() / b.double().abs().clamp(min=1)).max().item()
 
 

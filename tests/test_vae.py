@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import torch
 from vidlab.vae import (VAEConfig, FrameVAE, VideoVAE, build_vae, vae_config, encode_video, decode_video,
-                        calibrate_scaling, save_vae, load_vae, compression, CONFIG_FILE, WEIGHTS_FILE, VAE_FORMAT)
+                        calibrate_scaling, compression)
+from vidlab.vae_training import save_vae, load_vae, CONFIG_FILE, WEIGHTS_FILE, VAE_FORMAT
 from vidlab.core import load_safetensors
 import vidlab
 

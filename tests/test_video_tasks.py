@@ -140,5 +140,5 @@ def test_video_to_video_keeps_the_motion_and_follows_the_prompt(pipe):
         assert (seen['colour'], seen['shape'], seen['direction']) == (colour, cap.split()[3], cap.split()[-1]), cap
     # where the object is and how it moves survive, usually: the shipped (bucketed) model redraws the small red circle
     # turned blue about 2 px higher up (2.02 px off its source track, just over the line; the other three 0.4 to 0.7 px;
-    # lesson 13's benchmark: 69% of recolourings keep every attribute and the track within 2 px at strength 0.6)
+    # lesson 14's benchmark: 69% of recolourings keep every attribute and the track within 2 px at strength 0.6)
     assert sum(e < 2.0 for e in errors) >= 3, errors
