@@ -5,6 +5,7 @@ lesson 12's "What ten minutes buy").
     python benchmarks/recipe_seeds.py --seeds 1 2 --set steps=7000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/E
     python benchmarks/recipe_seeds.py --seeds 1 2 --base-set steps=2500 --set steps=8000 bucket_weights=4,1,1,3,1,2,8,8 --out runs/F
     python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set depth=3 --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/D3
+    python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set text_attention=joint --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/J
     python benchmarks/recipe_seeds.py --seeds 1 2 --set ... --out runs/E --guidance 2 3   # trained seeds are read back, judged again
 
 `--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1),
