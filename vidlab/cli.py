@@ -365,7 +365,9 @@ def check_add_captions(add_captions:Callable) -> bool:
     want = [ShapesWorld(seed=2)[i]['caption'] for i in range(3)]
     if buf.getvalue().splitlines() != want:
         return report(False, 'add_captions', f'It printed {buf.getvalue().splitlines()!r}; expected {want!r}.')
-    try: p.parse_args(['captions', '--n', '0']); zero = 'accepted'
+    try:
+        p.parse_args(['captions', '--n', '0'])
+        zero = 'accepted'
     except UsageError as e: zero = str(e)
     if 'from 1 to 100' not in zero: return report(False, 'add_captions', f'`--n 0` should be refused naming "from 1 to 100" (got: {zero}).')
     return report(True, 'add_captions')

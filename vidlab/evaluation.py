@@ -48,7 +48,8 @@ def largest_blob(mask:torch.Tensor, # (n, h, w) bool
     lab = torch.arange(m, device=mask.device)  # each node starts as its own blob
     while True:
         new = lab.clone()
-        new.scatter_reduce_(0, u, lab[v], 'amax'); new.scatter_reduce_(0, v, lab[u], 'amax')  # hook to neighbours
+        new.scatter_reduce_(0, u, lab[v], 'amax')  # hook to neighbours
+        new.scatter_reduce_(0, v, lab[u], 'amax')
         new = new[new[new]]  # pointer jumping: adopt the label of the node our label names (twice)
         if torch.equal(new, lab): break
         lab = new

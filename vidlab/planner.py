@@ -132,7 +132,9 @@ def plan(text:str, # a narrative, e.g. 'a small red circle moves left, then turn
             if 'direction' not in cur: raise ValueError(f"{' '.join(words)!r}: 'back' needs a direction to reverse, and none was stated")
             ev['attrs'].setdefault('direction', OPPOSITE[cur['direction']])
         cur = {**cur, **ev['attrs']}
-        if ev['motion'] or ev['changes']: scenes.append(dict(cur)); pending = False
+        if ev['motion'] or ev['changes']:
+            scenes.append(dict(cur))
+            pending = False
         else: pending = True
     if pending: scenes.append(dict(cur))
     if not scenes: raise ValueError(f'{text!r} describes no scene: say what moves, e.g. "a red circle moves left"')

@@ -446,7 +446,8 @@ def attention_widget(encoder:TextEncoder,
         info.value = ' '.join(f'<code>{t}</code>' for t in box.tokens)
         fig = plot_attention(box.maps, box.tokens, layer.value)
         image.value = png_bytes(figure_image(fig))  # figure_image closes the figure
-    text.observe(update, 'value'); layer.observe(update, 'value')
+    text.observe(update, 'value')
+    layer.observe(update, 'value')
     box.text, box.layer, box.image = text, layer, image
     update()
     return box

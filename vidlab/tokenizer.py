@@ -442,7 +442,8 @@ def prompt_widget(tokenizer:PromptTokenizer, # any vidlab tokenizer
     import ipywidgets as W
     text, out = W.Text(value=prompt, description='prompt', layout=W.Layout(width='600px')), W.HTML()
     def show(_=None): out.value = prompt_html(tokenizer, text.value)
-    text.observe(show, names='value'); show()
+    text.observe(show, names='value')
+    show()
     return W.VBox([text, out])
 
 def merges_widget(tokenizer:BPETokenizer, # a BPE tokenizer with its merges
@@ -457,7 +458,8 @@ def merges_widget(tokenizer:BPETokenizer, # a BPE tokenizer with its merges
         n = slider.value
         last = f'; last merge {" + ".join(tokenizer.merges[n - 1])}' if n else ''
         out.value = segmentation_html(tokenizer.with_merges(n), text) + f'<small>{last}</small>'
-    slider.observe(show, names='value'); show()
+    slider.observe(show, names='value')
+    show()
     return W.VBox([slider, out])
 
 # %% ../nbs/03_tokenizer.ipynb 81

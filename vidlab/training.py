@@ -183,12 +183,14 @@ def plot_history(history:list[dict], # learn.history
     steps, losses = [h['step'] for h in history], [h['loss'] for h in history]
     ax.plot(steps, losses, alpha=0.3, lw=0.8, label='loss')
     ax.plot(steps, smooth(losses, beta), lw=1.5, label='smoothed')
-    ax.set_yscale('log'); ax.set_xlabel('step'); ax.set_ylabel('loss')
+    ax.set_yscale('log')
+    ax.set(xlabel='step', ylabel='loss')
     if evals:
         ax2 = ax.twinx()
         for k in [k for k in evals[-1] if k != 'step']:
             ax2.plot([e['step'] for e in evals if k in e], [e[k] for e in evals if k in e], 'o-', ms=3, label=k)
-        ax2.set_ylabel('evaluation'); ax2.legend(loc='center right', fontsize=7)
+        ax2.set_ylabel('evaluation')
+        ax2.legend(loc='center right', fontsize=7)
     ax.legend(loc='upper right', fontsize=7)
     return ax.figure
 

@@ -186,7 +186,8 @@ def extend(pipe, # a TextToVideoPipeline or TextToVideo bundle
     "Continue a clip forwards or backwards, step by step, each new piece conditioned on the frames next to it."
     c = _common(pipe, num_inference_steps, sampler, seed, generator)
     clip, ct, unit = _clip(video), c['ct'], c['unit']
-    _check_frames(frames, unit, 'frames'); _check_frames(len(clip), unit, 'the clip length')
+    _check_frames(frames, unit, 'frames')
+    _check_frames(len(clip), unit, 'the clip length')
     w = c['window'] * ct  # video frames the denoiser sees at once
     while frames > 0:
         new = min(frames, max(unit, w // 2 // unit * unit))  # video frames added in this step: at most half the window
@@ -229,7 +230,8 @@ def image_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
     start, _ = warp_frames(img[None].expand(ct, -1, -1, -1), torch.arange(ct)[:, None] * vel)  # (ct, 3, h, w)
     known = torch.zeros(_latent_shape(pipe, c['window']), device=c['device'])
     known[:, :1] = m.encode_video(start[None].to(c['device']))
-    mask = torch.zeros(c['window'], dtype=torch.bool); mask[0] = True
+    mask = torch.zeros(c['window'], dtype=torch.bool)
+    mask[0] = True
     return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, c['window'], known=known, known_mask=mask))
 
 # %% ../nbs/14_video_tasks.ipynb 24
@@ -246,7 +248,8 @@ def interpolate(pipe, # a TextToVideoPipeline or TextToVideo bundle
     c = _common(pipe, num_inference_steps, sampler, seed, generator)
     a, b, ct = _clip(video_a, 'video_a'), _clip(video_b, 'video_b'), c['ct']
     context = context or c['unit']
-    _check_frames(frames, c['unit'], 'frames'); _check_frames(context, c['unit'], 'context')
+    _check_frames(frames, c['unit'], 'frames')
+    _check_frames(context, c['unit'], 'context')
     if context > min(len(a), len(b)): raise ValueError(f'context={context} is longer than a clip ({len(a)} and {len(b)} frames)')
     ka, kn = context // ct, frames // ct
     total = 2 * ka + kn
