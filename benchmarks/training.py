@@ -79,13 +79,14 @@ def transformer_costs(a, field:str, values:list):
     from dataclasses import replace
     from vidlab.recipe import cache_sizes, step_callbacks
     config, recipe = PRESETS['progressive']
+    sizes = cache_sizes(config.buckets, VARIANT_CACHE_CLIPS, recipe.bucket_weights)
+    encoder = TextToVideo(config, seed=0).eval()  # the VAE and text encoder every variant shares: one cache for all
+    caches = [latent_cache(encoder, n, bucket=b) for n, b in zip(sizes, config.buckets)]
     learners = {}
     for value in values:
         model = TextToVideo(replace(config, transformer={**config.transformer, field: value}), seed=0)
         model.vae.requires_grad_(False).eval()
         model.text_encoder.requires_grad_(False).eval()
-        sizes = cache_sizes(config.buckets, VARIANT_CACHE_CLIPS, recipe.bucket_weights)
-        caches = [latent_cache(model, n, bucket=b) for n, b in zip(sizes, config.buckets)]
         params = [p for p in model.parameters() if p.requires_grad]
         data = latent_batches(caches, model.noise_schedule, recipe.batch_size, BucketSampler(config.buckets, recipe.batch_size, recipe.bucket_weights))
         opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0)

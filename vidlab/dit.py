@@ -262,6 +262,7 @@ class DiTBlock(nn.Module):
         return rearrange(out, '(b s) h f e -> b (f s) (h e)', s=gh * gw), w
 
     def _joint_attention(self, x:Tensor, kv:Tensor, mask:Tensor|None, need:bool) -> tuple:
+        "One softmax over the video's keys and the prompt's: (output (b, n, d), video weights, prompt weights)."
         q, k, v = rearrange(self.qkv(x), 'b n (k h e) -> k b h n e', k=3, h=self.heads)
         n = q.shape[2]
         if mask is not None: mask = torch.cat([mask.new_ones(*mask.shape[:-1], n), mask], -1)  # video keys: always visible
@@ -270,6 +271,7 @@ class DiTBlock(nn.Module):
         return rearrange(out, 'b h n e -> b n (h e)'), *ws
 
     def _cross_attention(self, x:Tensor, kv:Tensor, mask:Tensor|None, need:bool) -> tuple:
+        "The residual cross-attention sub-layer: (x plus what the video reads from the prompt, prompt weights)."
         q = rearrange(self.q(self.norm2(x)), 'b n (h e) -> b h n e', h=self.heads)
         a, wc = attend(q, kv[0], kv[1], mask, need)
         return x + self.cross_proj(rearrange(a, 'b h n e -> b n (h e)')), wc
@@ -282,13 +284,11 @@ class DiTBlock(nn.Module):
                ) -> Tensor: # (b, n, d)
         need = self.recorder is not None
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).unsqueeze(1).chunk(6, -1)  # each (b, 1, d)
-        h = modulate(self.norm1(x), shift1, scale1)
-        if self.joint:
-            a, w, wc = self._joint_attention(h, kv, mask, need)
-            x = torch.addcmul(x, gate1, self.proj(a))
-        else:
-            a, w = self._self_attention(h, grid, need)
-            x, wc = self._cross_attention(torch.addcmul(x, gate1, self.proj(a)), kv, mask, need)
+        xn = modulate(self.norm1(x), shift1, scale1)
+        if self.joint: a, w, wc = self._joint_attention(xn, kv, mask, need)  # the prompt read inside this attention
+        else: a, w = self._self_attention(xn, grid, need)
+        x = torch.addcmul(x, gate1, self.proj(a))
+        if not self.joint: x, wc = self._cross_attention(x, kv, mask, need)  # the prompt read in a sub-layer of its own
         if need: self.recorder.append(AttentionMap(self.layer, self.kind, tuple(grid), w.detach(), wc.detach()))
         return torch.addcmul(x, gate2, self.mlp(modulate(self.norm3(x), shift2, scale2)))
 

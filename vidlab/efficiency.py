@@ -160,7 +160,7 @@ def _select(layer:nn.Linear, rows=None, cols=None) -> nn.Linear:
     return out
 
 def prune_block_(block:DiTBlock, # pruned in place
-                 heads:int, # attention heads to keep (self and cross)
+                 heads:int, # attention heads to keep (self and cross, or joint)
                  hidden:int, # MLP hidden channels to keep
                 ) -> DiTBlock:
     "Keep the `heads` heads and `hidden` MLP channels whose output weights have the largest norms."

@@ -18,7 +18,7 @@ from .core import world as rank_and_size  # (rank, processes); `world` is the sh
 from .training import Learner, LRSchedule, GradClip, NaNGuard, ProgressBar
 from .data import ShapesWorld
 from .evaluation import prompt_fidelity
-from .vae import (VAEConfig, FrameVAE, VideoVAE, _VAE, _unfold, build_vae, posterior, encode_video, decode_video,
+from .vae import (VAEConfig, FrameVAE, VideoVAE, _unfold, build_vae, posterior, encode_video, decode_video,
                         calibrate_scaling)
 
 # %% auto 0
@@ -163,7 +163,7 @@ def save_vae(vae:FrameVAE|VideoVAE, # the model to save
              directory:str|Path, # a folder (created if needed)
             ) -> Path:
     "Save a VAE as `config.json` + `model.safetensors` in a folder, atomically; returns the folder."
-    if not isinstance(vae, _VAE): raise TypeError(f'save_vae saves FrameVAE and VideoVAE; for {type(vae).__name__} use its save_pretrained')
+    if not isinstance(vae, (FrameVAE, VideoVAE)): raise TypeError(f'save_vae saves FrameVAE and VideoVAE; for {type(vae).__name__} use its save_pretrained')
     d = Path(directory)
     save_safetensors(vae.state_dict(), d / WEIGHTS_FILE, metadata=dict(format=VAE_FORMAT, kind=vae.config.kind))
     atomic_write(d / CONFIG_FILE, lambda f: f.write(json.dumps(asdict(vae.config), indent=2).encode()))
