@@ -142,3 +142,24 @@ def test_video_to_video_keeps_the_motion_and_follows_the_prompt(pipe):
     # turned blue about 2 px higher up (2.02 px off its source track, just over the line; the other three 0.4 to 0.7 px;
     # lesson 14's benchmark: 69% of recolourings keep every attribute and the track within 2 px at strength 0.6)
     assert sum(e < 2.0 for e in errors) >= 3, errors
+
+
+@pytest.mark.filterwarnings('error::UserWarning')  # a trained size warns about nothing
+def test_every_task_runs_at_the_frame_size_it_is_given():
+    "Lesson 12's buckets: a task takes its frame size from its clip, image or height/width, not the model's default."
+    tiny = tiny_model()
+    tiny.config.buckets = [[16, 32, 32], [8, 32, 64]]  # as if trained on a landscape bucket too
+    wide = ShapesWorld('train', frames=8, height=32, width=64, seed=0).batch([0])['video'][0]  # (8, 3, 32, 64): a bucket
+    kw = dict(seed=0, num_inference_steps=2)
+    fwd = extend(tiny, wide, 'a red circle', frames=4, **kw)
+    assert fwd.shape == (12, 32, 64, 3) and np.array_equal(fwd[:8], wide.permute(0, 2, 3, 1).numpy())
+    assert image_to_video(tiny, wide[0], 'a red circle moving up', **kw).shape == (16, 32, 64, 3)
+    assert interpolate(tiny, wide[:4], wide[-4:], 'a red circle', frames=4, **kw).shape == (12, 32, 64, 3)
+    assert video_to_video(tiny, wide, 'a blue circle', **kw).shape == (8, 32, 64, 3)
+    assert storyboard(tiny, ['a red circle'], height=32, width=64, **kw).shape == (16, 32, 64, 3)
+    assert loop(tiny, ['a red circle'], height=32, width=64, **kw).shape == (16, 32, 64, 3)
+    with pytest.warns(UserWarning, match='not a size this model was trained on'):
+        extend(tiny, torch.zeros(8, 3, 48, 48), 'a red circle', frames=4, **kw)
+    with pytest.raises(ValueError, match='multiple of 8'): video_to_video(tiny, torch.zeros(8, 3, 36, 32), 'a')
+    with pytest.raises(ValueError, match='height=0 is out of range: allowed are 1 to 128'): storyboard(tiny, ['a'], height=0)
+    with pytest.raises(ValueError, match='one frame size'): interpolate(tiny, wide[:4], torch.zeros(4, 3, 32, 32), 'a')

@@ -4,6 +4,7 @@
 
 # %% ../nbs/14_video_tasks.ipynb 3
 from __future__ import annotations
+import warnings
 from typing import Callable, Sequence
 import numpy as np
 import torch
@@ -147,10 +148,20 @@ def _clip(video, name:str='video') -> Tensor:
     check_video(video, name)
     return to_tensor_video(video).cpu()
 
-def _latent_shape(pipe, latent_frames:int) -> tuple:
-    "Shape (1, latent_frames, c, h', w') of one latent video of the pipeline."
+def _frame_size(pipe, height:int, width:int) -> tuple[int, int]:
+    "(height, width) checked against the patch grid and the limits (an error), and the trained sizes (a warning)."
     m = _parts(pipe)
-    return (1, latent_frames, *m.vae.latent_shape(m.config.frames, m.config.size, m.config.size)[1:])
+    m.latent_shape(1, compression(m.vae)[0] * m.transformer.cfg.patch_size[0], height, width)  # the pipeline's own check
+    trained = sorted({(h, w) for _, h, w in m.config.buckets})
+    if (height, width) not in trained:
+        warnings.warn(f'{height}x{width} frames are not a size this model was trained on (height x width: '
+                      f'{", ".join(f"{h}x{w}" for h, w in trained)}): expect it to follow prompts less well')
+    return height, width
+
+def _latent_shape(pipe, latent_frames:int, size:tuple[int, int]) -> tuple:
+    "Shape (1, latent_frames, c, h', w') of one latent video of the pipeline with frames of `size` (height, width)."
+    m = _parts(pipe)
+    return (1, latent_frames, *m.vae.latent_shape(m.config.frames, *size)[1:])
 
 def _check_frames(n:int, unit:int, what:str):
     "Raise unless n is a positive multiple of the piece size `unit`."
@@ -161,12 +172,12 @@ def _centre_prompts(starts:Sequence[int], window:int, per_prompt:int, n_prompts:
     "The prompt of each window: the one whose segment holds the window's centre frame."
     return [min(int(((s + window / 2) % total) // per_prompt), n_prompts - 1) for s in starts]
 
-def _sample(pipe, c:dict, prompts:Sequence[str], guidance_scale:float|None, total:int, **kwargs) -> Tensor:
-    "joint_sample over `total` latent frames in windows of at most w, starting every pt frames; decoded (f, 3, h, w)."
+def _sample(pipe, c:dict, prompts:Sequence[str], guidance_scale:float|None, total:int, size:tuple[int, int], **kwargs) -> Tensor:
+    "joint_sample over `total` latent frames of `size` frames, in windows of at most w every pt frames; decoded (f, 3, h, w)."
     window = min(c['window'], total)
     circular = kwargs.pop('circular', False)
     starts = kwargs.pop('starts', None) or window_starts(total, window, c['pt'], circular)
-    z = joint_sample(prompt_model_fn(pipe, prompts, guidance_scale), c['scheduler'], _latent_shape(pipe, total), window,
+    z = joint_sample(prompt_model_fn(pipe, prompts, guidance_scale), c['scheduler'], _latent_shape(pipe, total, size), window,
                      starts, circular=circular, num_inference_steps=c['steps'], generator=c['generator'],
                      device=c['device'], **kwargs)
     if not circular: return c['model'].decode_latents(z)[0].float().cpu()
@@ -188,17 +199,18 @@ def extend(pipe, # a TextToVideoPipeline or TextToVideo bundle
     clip, ct, unit = _clip(video), c['ct'], c['unit']
     _check_frames(frames, unit, 'frames')
     _check_frames(len(clip), unit, 'the clip length')
+    size = _frame_size(pipe, *clip.shape[-2:])
     w = c['window'] * ct  # video frames the denoiser sees at once
     while frames > 0:
         new = min(frames, max(unit, w // 2 // unit * unit))  # video frames added in this step: at most half the window
         ctx = min(w - new, len(clip))  # video frames of context
         part = clip[-ctx:] if not backward else clip[:ctx]
         total = (ctx + new) // ct
-        known = torch.zeros(_latent_shape(pipe, total), device=c['device'])
+        known = torch.zeros(_latent_shape(pipe, total, size), device=c['device'])
         mask = torch.zeros(total, dtype=torch.bool)
         sl = slice(0, ctx // ct) if not backward else slice(new // ct, total)
         known[:, sl], mask[sl] = c['model'].encode_video(part[None].to(c['device'])), True
-        out = _sample(pipe, c, [prompt], guidance_scale, total, known=known, known_mask=mask)
+        out = _sample(pipe, c, [prompt], guidance_scale, total, size, known=known, known_mask=mask)
         clip = torch.cat([clip, out[ctx:]]) if not backward else torch.cat([out[:new], clip])
         frames -= new
     return to_numpy_video(clip)
@@ -206,12 +218,14 @@ def extend(pipe, # a TextToVideoPipeline or TextToVideo bundle
 # %% ../nbs/14_video_tasks.ipynb 21
 def prompted_velocity(prompt:str, # a prompt; its direction (if any) sets the motion
                       frames:int, # frames of the clip the speed is spread over
-                      size:int, # frame width in pixels
+                      height:int, # frame height in pixels
+                      width:int|None=None, # frame width in pixels (default: the height)
                      ) -> Tensor: # (2,) pixels per frame (x, y)
     "The shapes world's typical velocity for a prompt: its direction at the middle of the world's speeds (0 if none)."
     d = parse_caption(prompt).get('direction')
     if d is None: return torch.zeros(2)
-    return torch.tensor(DIRECTIONS[d], dtype=torch.float32) * sum(TRAVEL) / 2 * size / (frames - 1)
+    extent = torch.tensor([height if width is None else width, height], dtype=torch.float32)  # (x, y): as lesson 1's world
+    return torch.tensor(DIRECTIONS[d], dtype=torch.float32) * sum(TRAVEL) / 2 * extent / (frames - 1)
 
 @torch.no_grad()
 def image_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
@@ -226,13 +240,14 @@ def image_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
     img = torch.as_tensor(np.asarray(image), dtype=torch.float32)
     if img.ndim == 3 and img.shape[-1] == 3 and img.shape[0] != 3: img = img.permute(2, 0, 1)  # (h, w, 3) -> (3, h, w)
     if img.ndim != 3 or img.shape[0] != 3: raise ValueError(f'image must be (h, w, 3) or (3, h, w), got {tuple(img.shape)}')
-    vel = prompted_velocity(prompt, m.config.frames, img.shape[-1])
+    size = _frame_size(pipe, *img.shape[-2:])
+    vel = prompted_velocity(prompt, m.config.frames, *size)
     start, _ = warp_frames(img[None].expand(ct, -1, -1, -1), torch.arange(ct)[:, None] * vel)  # (ct, 3, h, w)
-    known = torch.zeros(_latent_shape(pipe, c['window']), device=c['device'])
+    known = torch.zeros(_latent_shape(pipe, c['window'], size), device=c['device'])
     known[:, :1] = m.encode_video(start[None].to(c['device']))
     mask = torch.zeros(c['window'], dtype=torch.bool)
     mask[0] = True
-    return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, c['window'], known=known, known_mask=mask))
+    return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, c['window'], size, known=known, known_mask=mask))
 
 # %% ../nbs/14_video_tasks.ipynb 24
 @torch.no_grad()
@@ -250,15 +265,19 @@ def interpolate(pipe, # a TextToVideoPipeline or TextToVideo bundle
     context = context or c['unit']
     _check_frames(frames, c['unit'], 'frames')
     _check_frames(context, c['unit'], 'context')
+    if a.shape[-2:] != b.shape[-2:]:
+        raise ValueError(f'video_a has {a.shape[-2]}x{a.shape[-1]} frames and video_b {b.shape[-2]}x{b.shape[-1]}: '
+                         'give two clips of one frame size (height x width)')
+    size = _frame_size(pipe, *a.shape[-2:])
     if context > min(len(a), len(b)): raise ValueError(f'context={context} is longer than a clip ({len(a)} and {len(b)} frames)')
     ka, kn = context // ct, frames // ct
     total = 2 * ka + kn
-    known = torch.zeros(_latent_shape(pipe, total), device=c['device'])
+    known = torch.zeros(_latent_shape(pipe, total, size), device=c['device'])
     known[:, :ka] = c['model'].encode_video(a[None, -context:].to(c['device']))  # the end of clip A
     known[:, ka + kn:] = c['model'].encode_video(b[None, :context].to(c['device']))  # the start of clip B
     mask = torch.ones(total, dtype=torch.bool)
     mask[ka:ka + kn] = False
-    gap = _sample(pipe, c, [prompt], guidance_scale, total, known=known, known_mask=mask)[context:context + frames]
+    gap = _sample(pipe, c, [prompt], guidance_scale, total, size, known=known, known_mask=mask)[context:context + frames]
     return to_numpy_video(torch.cat([a, gap, b]))
 
 # %% ../nbs/14_video_tasks.ipynb 27
@@ -274,8 +293,9 @@ def video_to_video(pipe, # a TextToVideoPipeline or TextToVideo bundle
     c = _common(pipe, num_inference_steps, sampler, seed, generator)
     clip = _clip(video)
     _check_frames(len(clip), c['unit'], 'the clip length')
+    size = _frame_size(pipe, *clip.shape[-2:])
     init = c['model'].encode_video(clip[None].to(c['device']))
-    return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, init.shape[1], init=init, strength=strength))
+    return to_numpy_video(_sample(pipe, c, [prompt], guidance_scale, init.shape[1], size, init=init, strength=strength))
 
 # %% ../nbs/14_video_tasks.ipynb 30
 def scene_list(scenes, # one caption, or any sequence of caption strings (a list, a tuple, a planner's storyboard)
@@ -294,30 +314,33 @@ def storyboard(pipe, # a TextToVideoPipeline or TextToVideo bundle
                scenes:Sequence[str], # one caption per scene, in order: a list, a tuple or a planner's storyboard
                frames_per_prompt:int|None=None, # video frames per scene (default: the model's clip length)
                circular:bool=False, # let the windows wrap around: the end flows back into the start
+               height:int|None=None, width:int|None=None, # frame size in pixels (default: the model's)
                num_inference_steps:int|None=None, guidance_scale:float|None=None, sampler:str='ddim',
                seed:int|None=None, generator:torch.Generator|None=None,
               ) -> np.ndarray: # (len(scenes) * frames_per_prompt, h, w, 3)
     "Several scene captions become one video: overlapping windows, each denoised with the caption of its centre."
     prompts = scene_list(scenes)
     c = _common(pipe, num_inference_steps, sampler, seed, generator)
-    per = frames_per_prompt or c['model'].config.frames
+    cfg = c['model'].config
+    size = _frame_size(pipe, cfg.height if height is None else height, cfg.width if width is None else width)
+    per = frames_per_prompt or cfg.frames
     _check_frames(per, c['unit'], 'frames_per_prompt')
     seg = per // c['ct']  # latent frames per prompt
     total = seg * len(prompts)
     window = min(c['window'], total)
     starts = window_starts(total, window, c['pt'], circular)
     conds = _centre_prompts(starts, window, seg, len(prompts), total)
-    return to_numpy_video(_sample(pipe, c, prompts, guidance_scale, total, starts=starts, conds=conds, circular=circular))
+    return to_numpy_video(_sample(pipe, c, prompts, guidance_scale, total, size, starts=starts, conds=conds, circular=circular))
 
 def loop(pipe, # a TextToVideoPipeline or TextToVideo bundle
          prompts:str|Sequence[str], # one prompt, or several segments of the loop
          frames_per_prompt:int|None=None, # video frames per segment
-         **kwargs, # num_inference_steps, guidance_scale, sampler, seed, generator
+         **kwargs, # height, width, num_inference_steps, guidance_scale, sampler, seed, generator
         ) -> np.ndarray: # (f, h, w, 3): its last frame leads into its first
     "A seamless loop: a storyboard whose windows wrap around, so the end is denoised next to the start."
     return storyboard(pipe, prompts, frames_per_prompt, circular=True, **kwargs)
 
-# %% ../nbs/14_video_tasks.ipynb 34
+# %% ../nbs/14_video_tasks.ipynb 36
 IDENTITY_OK = 0.9  # a clip "keeps its object" when at least this share of its frames agree on colour, shape and size
 SEAM_OK = 2.0  # a join is seamless when it changes at most this many times the median frame change
 TURNS = {'left': 'up', 'up': 'right', 'right': 'down', 'down': 'left'}  # a storyboard's second direction: a right angle
@@ -363,7 +386,7 @@ def _report_joins(pipe, cases:list, f:int, g, kwargs:dict) -> dict:
         res[name] = dict(success=float(np.mean(ok)), identity=float(np.mean(idents)), seam_ratio=float(np.median(seams)))
     return res
 
-# %% ../nbs/14_video_tasks.ipynb 35
+# %% ../nbs/14_video_tasks.ipynb 37
 def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
                       n:int=8, # cases per task
                       tol:float=2.0, # pixels: how close a track must be to the truth
@@ -399,7 +422,7 @@ def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
     res.update(_report_joins(pipe, cases, f, g, kwargs))
     return res
 
-# %% ../nbs/14_video_tasks.ipynb 40
+# %% ../nbs/14_video_tasks.ipynb 42
 def check_window_starts(fn:Callable, # fn(frames, window, stride) -> list of window starts (not circular)
                        ) -> bool:
     "Exercise: the first frame of every window, `stride` apart, so that the windows cover all frames."
