@@ -5,6 +5,12 @@ generated videos' mean frame-to-frame change against real clips; with --buckets,
     python benchmarks/fidelity.py --buckets --n 100 [--model DIR]                      # every bucket of the model's config
     python benchmarks/fidelity.py --buckets --sizes 16x32x32 8x32x32 16x32x64 [--model DIR]   # these (frames x h x w)
     python benchmarks/fidelity.py --buckets --vae --n 64 [--model DIR]   # the VAE alone: PSNR and fidelity of reconstructions
+    python benchmarks/fidelity.py --buckets --restart 0 2 4 6 8 --n 256 [--model DIR]   # which noise levels decide the misses
+
+--restart K starts the sampler from each real clip's own latents noised to step K of the schedule (SDEdit from the
+truth; 0: from pure noise) and judges the result against the clip's caption; the last column is the VAE's
+reconstruction of the same clips. A share that climbs with K says the misses are decided at the noise levels before
+step K (the transformer's); one that stays at the VAE's says the VAE is the ceiling (lesson 12).
 """
 import argparse, time, warnings
 import torch
@@ -23,11 +29,18 @@ p.add_argument('--device', default=None)
 p.add_argument('--buckets', action='store_true', help="one row per size: the model's buckets, or --sizes")
 p.add_argument('--vae', action='store_true', help='with --buckets: judge the VAE\'s reconstructions of --n held-out '
                'clips per size instead of generated videos')
+p.add_argument('--restart', type=int, nargs='+', default=None, metavar='K',
+               help='with --buckets: start from real clips noised to sampler step K (0: from noise); see above')
 p.add_argument('--sizes', nargs='*', default=None, help='FxHxW sizes for --buckets (default: the model config\'s buckets; '
                '"table" for the bucketed preset\'s table)')
 a = p.parse_args()
+if (a.vae or a.restart) and not a.buckets: p.error('--vae and --restart need --buckets')
+if a.vae and a.restart: p.error('give --vae or --restart, not both')
 torch.set_num_threads(a.threads)
 pipe = TextToVideoPipeline.from_pretrained(a.model, device=a.device)
+n_steps = a.steps or pipe.config.num_inference_steps
+if a.restart and not all(0 <= k < n_steps for k in a.restart):
+    p.error(f'--restart steps must be from 0 to {n_steps - 1} (the sampler has {n_steps} steps), got {a.restart}')
 t = time.time()
 if not a.buckets:
     report = evaluate_pipeline(pipe, n=a.n, num_inference_steps=a.steps, guidance_scale=a.guidance, seed=a.seed)
@@ -37,7 +50,8 @@ else:
     if a.sizes == ['table']: sizes = BUCKETS
     elif a.sizes: sizes = [[int(v) for v in s.split('x')] for s in a.sizes]
     else: sizes = pipe.config.buckets
-    print(f'model: {a.model or "shipped"}; trained on {pipe.config.buckets}; {a.n} videos per split and size')
+    what = 'held-out clips' if a.vae else 'real clips (seen combinations)' if a.restart else 'videos per split'
+    print(f'model: {a.model or "shipped"}; trained on {pipe.config.buckets}; {a.n} {what} per size')
 if a.buckets and a.vae:
     from vidlab.data import ShapesWorld
     from vidlab.vae_training import evaluate_vae, EVAL_SEED
@@ -45,6 +59,33 @@ if a.buckets and a.vae:
     for f, h, w in sizes:
         r = evaluate_vae(pipe.model.vae, ShapesWorld('heldout', frames=f, height=h, width=w, seed=EVAL_SEED), n=a.n, batch_size=16)
         print(f"{f'{f}x{h}x{w}':>15s} {r['psnr']:7.2f} {r['all']:6.3f} {r['colour']:6.3f} {r['shape']:6.3f} {r['size']:6.3f} {r['direction']:9.3f}", flush=True)
+elif a.buckets and a.restart:
+    from vidlab.core import to_tensor_video
+    from vidlab.data import ShapesWorld
+    from vidlab.evaluation import judge
+    m = pipe.model
+    sched = m.make_scheduler('ddim')
+    sched.set_timesteps(n_steps)
+    print('the share whose caption is followed, sampling from each clip noised to step K (its sigma), and the VAE alone')
+    print(f"{'frames x h x w':>15s} " + ' '.join(f'{f"K={k} ({sched.sigmas[k]:.2f})":>13s}' for k in a.restart) + f" {'VAE':>6s}")
+    judged = lambda clips, captions: sum(j['ok'] for j in judge(torch.stack([to_tensor_video(c) for c in clips]), captions))
+    for f, h, w in sizes:
+        world, ok, vae_ok = ShapesWorld('train', frames=f, height=h, width=w, seed=a.seed), dict.fromkeys(a.restart, 0), 0
+        for i in range(0, a.n, 64):
+            b = world.batch(range(i, min(a.n, i + 64)))
+            with torch.no_grad():
+                z0 = m.encode_video(b['video'].to(m.device))  # (b, f', c, h', w') the truth's latents
+                vae_ok += judged(m.decode_latents(z0).float().cpu(), b['caption'])
+            noise = torch.randn(z0.shape, generator=torch.Generator().manual_seed(a.seed + i)).to(m.device)
+            for k in a.restart:
+                def from_truth(pipe, step, t, d, k=k):  # after step k - 1 the latents become the truth noised to step k
+                    if k and step == k - 1: return dict(latents=sched.add_noise(z0, noise, sched.timesteps[k].reshape(1)))
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')  # untrained sizes: asked for
+                    v = pipe(b['caption'], f, h, w, num_inference_steps=n_steps, guidance_scale=a.guidance, seed=a.seed + i,
+                             callback_on_step_end=from_truth).frames
+                ok[k] += judged(v, b['caption'])
+        print(f"{f'{f}x{h}x{w}':>15s} " + ' '.join(f'{ok[k] / a.n:13.3f}' for k in a.restart) + f' {vae_ok / a.n:6.3f}', flush=True)
 elif a.buckets:
     print(f"{'frames x h x w':>15s} {'trained':>7s} {'seen':>6s} {'held-out':>8s} {'change seen':>11s} {'change held':>11s}")
     for size in sizes:

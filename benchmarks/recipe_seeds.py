@@ -6,6 +6,7 @@ lesson 12's "What ten minutes buy").
     python benchmarks/recipe_seeds.py --seeds 1 2 --base-set steps=2500 --set steps=8000 bucket_weights=4,1,1,3,1,2,8,8 --out runs/F
     python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set depth=3 --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/D3
     python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set text_attention=joint --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/J
+    python benchmarks/recipe_seeds.py --seeds 1 2 --base-set vae_buckets=16x32x32,16x24x24,8x32x32 --out runs/V  # the VAE on 3 sizes
     python benchmarks/recipe_seeds.py --seeds 1 2 --set ... --out runs/E --guidance 2 3   # trained seeds are read back, judged again
 
 `--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1),
@@ -51,7 +52,8 @@ def parse_sets(sets:list[str], what:str, cls=TrainConfig, derived:set=frozenset(
         if not eq or k not in types: sys.exit(f'{what}: {s!r} is not FIELD=VALUE with a {cls.__name__} field ({", ".join(types)})')
         kind = str(types[k])
         try:
-            if 'list' in kind or 'tuple' in kind: out[k] = [float(x) if '.' in x else int(x) for x in v.split(',')]
+            if ('list' in kind or 'tuple' in kind) and 'x' in v: out[k] = [[int(n) for n in x.split('x')] for x in v.split(',')]  # FxHxW sizes
+            elif 'list' in kind or 'tuple' in kind: out[k] = [float(x) if '.' in x else int(x) for x in v.split(',')]
             elif kind.startswith('int'): out[k] = int(v)
             elif kind.startswith('float'): out[k] = float(v)
             elif kind.startswith('bool'): out[k] = {'true': True, 'false': False}[v.lower()]
@@ -74,11 +76,17 @@ name = a.preset + (f"+{','.join(a.set)}" if a.set else '')  # run.json records i
 suffix = ([','.join(a.base_set)] if base_changes else []) + ([f"transformer:{','.join(a.transformer_set)}"] if dit_changes else [])
 if recipe.base and suffix:  # the base preset, changed: registered under its own name
     base_name = '+'.join([recipe.base] + suffix)
-    PRESETS[base_name] = (with_dit(PRESETS[recipe.base][0]), dataclasses.replace(PRESETS[recipe.base][1], **base_changes))
+    try:
+        PRESETS[base_name] = (with_dit(PRESETS[recipe.base][0]), dataclasses.replace(PRESETS[recipe.base][1], **base_changes))
+    except ValueError as e:
+        sys.exit(f'--base-set: {e}')
     changes['base'] = base_name
 if base_changes: name += f"+base:{','.join(a.base_set)}"
 if dit_changes: name, config = name + f"+transformer:{','.join(a.transformer_set)}", with_dit(config)
-PRESETS[name] = (config, dataclasses.replace(recipe, **changes))
+try:
+    PRESETS[name] = (config, dataclasses.replace(recipe, **changes))
+except ValueError as e:
+    sys.exit(f'--set: {e}')
 out = Path(a.out)
 
 def train(seed:int) -> float:

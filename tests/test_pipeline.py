@@ -374,6 +374,29 @@ def test_recipe_seeds_benchmark(tmp_path):
     assert deep.returncode == 0 and 'recipe: tiny_progressive+steps=3+base:steps=4+transformer:depth=1' in deep.stdout, deep.stderr
     for folder in ('seed0', 'seed0/base'):  # both phases' models have the changed transformer
         assert json.loads((tmp_path / 'deep' / folder / 'config.json').read_text())['transformer']['depth'] == 1
+    vb = run('--seeds', '0', '--set', 'steps=3', '--base-set', 'steps=4', 'vae_buckets=16x32x32,8x32x32', out=tmp_path / 'vb')
+    assert vb.returncode == 0 and 'base:steps=4,vae_buckets=16x32x32,8x32x32' in vb.stdout, vb.stderr  # sizes as FxHxW
+    bad = run('--seeds', '0', '--base-set', 'vae_buckets=16x32', out=tmp_path / 'bad')
+    assert bad.returncode != 0 and '--base-set: vae_buckets must be' in bad.stderr and 'Traceback' not in bad.stderr, bad.stderr
     for arg, why in [('text_dim=8', 'is not FIELD=VALUE with a DiTConfig field'), ('heads=3', '--transformer-set: ')]:
         bad = run('--seeds', '1', '--transformer-set', arg, out=tmp_path / 'bad')
         assert bad.returncode != 0 and why in bad.stderr, bad.stderr
+
+
+def test_fidelity_benchmark_restarts_from_the_truth(tmp_path):
+    "benchmarks/fidelity.py --restart: sampling from real clips noised to step K, with the VAE's own share; bad use refused."
+    import subprocess, sys
+    from pathlib import Path
+    script = Path(__file__).parent.parent / 'benchmarks' / 'fidelity.py'
+    TextToVideo(replace(TINY, buckets=[[16, 32, 32], [8, 32, 64]]), seed=0).save_pretrained(tmp_path / 'm')
+    run = lambda *args: subprocess.run([sys.executable, str(script), '--model', str(tmp_path / 'm'), '--threads', '1', *args],
+                                       capture_output=True, text=True, timeout=300)
+    r = run('--buckets', '--restart', '0', '1', '--steps', '2', '--n', '2')
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines() if line.split()[:1] in (['16x32x32'], ['8x32x64'])]
+    assert len(rows) == 2 and all(len(row) == 4 and all(0 <= float(v) <= 1 for v in row[1:]) for row in rows), r.stdout
+    assert 'K=1 (' in r.stdout and '2 real clips (seen combinations) per size' in r.stdout
+    for args, why in [(['--restart', '1'], 'need --buckets'), (['--buckets', '--restart', '2', '--steps', '2'], 'from 0 to 1'),
+                      (['--buckets', '--vae', '--restart', '0'], 'not both')]:
+        bad = run(*args)
+        assert bad.returncode == 2 and why in bad.stderr, bad.stderr

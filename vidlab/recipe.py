@@ -70,11 +70,12 @@ def bucketed(sampler:BucketSampler, # chooses each batch's bucket
 class TrainConfig:
     "The training recipe of a text-to-video model."
     vae_steps:int = 1200  # VAE optimiser steps (lesson 6's recipe)
+    vae_buckets:list|None = None  # (frames, height, width) sizes the VAE trains on (None: the model's buckets)
     steps:int = 3500  # transformer (+ text encoder if trained) optimiser steps
     batch_size:int = 32  # latent clips per step
     lr:float = 2e-3  # peak learning rate (AdamW)
     warmup:int = 100  # linear warm-up steps, then cosine decay
-    ema:float = 0.999  # EMA decay of the weights used for sampling
+    ema:float = 0.999  # EMA decay of the weights used for sampling (lesson 10's warm-up keeps it lower until step 8,990)
     cond_dropout:float = 0.1  # share of prompts replaced by the empty prompt (for guidance)
     train_text_encoder:bool = False  # jointly trained, the encoder collapsed 'left'/'right' (measured); frozen it keeps them apart
     grad_clip:float = 1.0  # gradient norm clip
@@ -84,6 +85,11 @@ class TrainConfig:
     checkpoint_every:int = 250  # steps between checkpoints
     bucket_weights:list|None = None  # relative share of batches per bucket of the model's config (None: all equal)
     base:str|None = None  # a preset trained first (phase 1, in out_dir/base); this recipe continues from its weights
+
+    def __post_init__(self):
+        b = self.vae_buckets
+        if b is not None and (not b or not all(len(s) == 3 and all(isinstance(n, int) and n > 0 for n in s) for s in b)):
+            raise ValueError(f'vae_buckets must be None or a non-empty list of [frames, height, width] positive ints, got {b!r}')
 
 BUCKETS = [[16, 32, 32], [8, 32, 32], [32, 32, 32], [16, 24, 24], [16, 48, 48], [16, 64, 64],  # (frames, height, width)
            [16, 32, 64], [16, 64, 32]]  # landscape and portrait; the first is the default size
@@ -115,13 +121,13 @@ class BucketWorld:
         self.ref, self.generator, self.multiple = math.prod(buckets[0]), torch.Generator().manual_seed(seed), multiple
     def __len__(self): return len(self.worlds[0])
     def batch(self, indices) -> dict:
-        "Clips of the world at one randomly drawn bucket: about as many pixels as `indices` in the reference bucket."
+        "Clips of the world at one randomly drawn bucket: as many pixels as `indices` in the reference bucket, at most len(indices) clips."
         world = self.worlds[int(torch.randint(0, len(self.worlds), (1,), generator=self.generator))]
         n = len(indices) * self.ref // (world.frames * world.height * world.width)
         n = max(self.multiple, n // self.multiple * self.multiple)  # at least one clip per process, and none left over
         return world.batch(list(indices)[:n])
 
-# %% ../nbs/12_recipe.ipynb 15
+# %% ../nbs/12_recipe.ipynb 16
 def _process_group() -> tuple[int, int]:
     "(rank, processes) of the joined process group; (0, 1) when none is joined (one process)."
     import torch.distributed as dist
@@ -228,7 +234,7 @@ def fidelity_eval(n:int, # videos per check
         return dict(fidelity=r['all'], shape=r['shape'])
     return eval_fn
 
-# %% ../nbs/12_recipe.ipynb 19
+# %% ../nbs/12_recipe.ipynb 20
 def _hand_over(module:nn.Module) -> nn.Module:
     "A trained stage, frozen for the next: no gradients left over, no grad, eval mode (as a resumed process loads it)."
     module.zero_grad(set_to_none=True)
@@ -270,7 +276,7 @@ def record_run(out:Path, # the run's folder
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(json.dumps(run).encode()))
 
-# %% ../nbs/12_recipe.ipynb 20
+# %% ../nbs/12_recipe.ipynb 21
 def _train_base(preset:str, out:Path|None, seed:int, resume:bool, progress:bool, device) -> TextToVideo:
     "Phase 1 of a progressive recipe: the base preset's model, read back when its folder holds a finished run."
     if out is not None and resume and (out / 'train_log.json').exists():  # train_log.json is written last
@@ -312,7 +318,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     if recipe.base is not None and recipe.vae_steps == 0: pass
     elif out is not None and resume and (out / 'vae' / 'config.json').exists(): model.vae = load_vae(out / 'vae', device=device)
     else:
-        model.vae, _ = train_vae(model.vae.config, BucketWorld(buckets, seed, multiple=processes), progress=progress and rank == 0,
+        model.vae, _ = train_vae(model.vae.config, BucketWorld(recipe.vae_buckets or buckets, seed, multiple=processes), progress=progress and rank == 0,
                                  device=device, callbacks=_data_parallel(processes), steps=recipe.vae_steps, seed=seed)
         if out is not None and rank == 0: save_vae(model.vae, out / 'vae')
     vae_seconds = time.perf_counter() - t0
@@ -345,7 +351,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
     return model
 
-# %% ../nbs/12_recipe.ipynb 38
+# %% ../nbs/12_recipe.ipynb 40
 def _phases(log:dict) -> list[tuple[int, dict]]:
     "(steps before it, log) of each phase of a run, first phase first: a progressive run's base log is the one before."
     chain = [log]
@@ -379,7 +385,7 @@ def plot_fidelity_curve(log:dict, # a train_log.json
     plt.close(fig)
     return fig
 
-# %% ../nbs/12_recipe.ipynb 41
+# %% ../nbs/12_recipe.ipynb 43
 def check_bucket_batch_size(fn, # your `bucket_batch_size(bucket, reference, batch_size) -> int`
                            ) -> bool:
     "Check token-scaled batch sizes against `BucketSampler`."

@@ -340,7 +340,7 @@ def loop(pipe, # a TextToVideoPipeline or TextToVideo bundle
     "A seamless loop: a storyboard whose windows wrap around, so the end is denoised next to the start."
     return storyboard(pipe, prompts, frames_per_prompt, circular=True, **kwargs)
 
-# %% ../nbs/14_video_tasks.ipynb 36
+# %% ../nbs/14_video_tasks.ipynb 37
 IDENTITY_OK = 0.9  # a clip "keeps its object" when at least this share of its frames agree on colour, shape and size
 SEAM_OK = 2.0  # a join is seamless when it changes at most this many times the median frame change
 TURNS = {'left': 'up', 'up': 'right', 'right': 'down', 'down': 'left'}  # a storyboard's second direction: a right angle
@@ -386,7 +386,7 @@ def _report_joins(pipe, cases:list, f:int, g, kwargs:dict) -> dict:
         res[name] = dict(success=float(np.mean(ok)), identity=float(np.mean(idents)), seam_ratio=float(np.median(seams)))
     return res
 
-# %% ../nbs/14_video_tasks.ipynb 37
+# %% ../nbs/14_video_tasks.ipynb 38
 def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
                       n:int=8, # cases per task
                       tol:float=2.0, # pixels: how close a track must be to the truth
@@ -422,7 +422,7 @@ def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
     res.update(_report_joins(pipe, cases, f, g, kwargs))
     return res
 
-# %% ../nbs/14_video_tasks.ipynb 42
+# %% ../nbs/14_video_tasks.ipynb 43
 def check_window_starts(fn:Callable, # fn(frames, window, stride) -> list of window starts (not circular)
                        ) -> bool:
     "Exercise: the first frame of every window, `stride` apart, so that the windows cover all frames."
