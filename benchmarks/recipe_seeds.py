@@ -15,8 +15,8 @@ Each seed trains with `recipe.train_text_to_video` (what `vidlab train` runs) in
 back, an interrupted one resumed, one made with other settings refused. `--parallel` trains the seeds at once, one torch
 thread each: then only quality counts, not the times (time a recipe alone with `vidlab train`). Prints each seed's
 training time, then per bucket the seen / held-out share of videos with every attribute right, per seed and guidance
-scale, the lowest share of each column, and the standard error of a share near the 90% target (lesson 12: on 128
-videos a share of .89 is one video short and no evidence of a miss).
+scale, the lowest and the mean share of each column, and the standard error of a share near the 90% target (lesson
+12: on 128 videos a share of .89 is one video short and no evidence of a miss).
 """
 import argparse, dataclasses, json, subprocess, sys, time, warnings
 from pathlib import Path
@@ -131,6 +131,7 @@ for size in config.buckets:
         row.append(f"{r['seen']['all']:.3f} / {r['held-out']['all']:.3f}")
     print(f"{'x'.join(map(str, size)):>15s} " + ' '.join(f'{v:>14s}' for v in row), flush=True)
 print(f"{'lowest':>15s} " + ' '.join(f'{min(shares[c]):>14.3f}' for c in cols))
+print(f"{'mean':>15s} " + ' '.join(f'{sum(shares[c]) / len(shares[c]):>14.3f}' for c in cols))  # lesson 12 compares recipes by both
 se = (TARGET * (1 - TARGET) / a.n) ** 0.5  # binomial: a share's standard error near the target
 print(f'(one standard error of a share near {TARGET:.0%} on {a.n} videos: {se:.3f}; judge a size near the target again on '
       f'more videos: benchmarks/fidelity.py --buckets --n {4 * a.n} --model {out}/seedS --sizes FxHxW)')

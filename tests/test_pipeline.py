@@ -358,6 +358,8 @@ def test_recipe_seeds_benchmark(tmp_path):
     assert r.returncode == 0, r.stderr
     assert 'recipe: tiny_progressive+steps=3+base:steps=4' in r.stdout and 'seed 1, g 3' in r.stdout
     assert 'one standard error of a share near 90% on 2 videos: 0.212' in r.stdout  # sqrt(0.9 * 0.1 / 2)
+    lowest, mean = ([float(v) for v in line.split()[1:]] for line in r.stdout.splitlines() if line.split()[:1] in (['lowest'], ['mean']))
+    assert len(mean) == 4 and all(lo <= m <= 1 for lo, m in zip(lowest, mean))  # two seeds x two guidance scales
     buckets = PRESETS['tiny_progressive'][0].buckets
     assert sum(line.split()[0] in {'x'.join(map(str, b)) for b in buckets} for line in r.stdout.splitlines()) == len(buckets)
     log = json.loads((tmp_path / 'seed1' / 'train_log.json').read_text())
