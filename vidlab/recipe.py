@@ -127,7 +127,7 @@ class BucketWorld:
         n = max(self.multiple, n // self.multiple * self.multiple)  # at least one clip per process, and none left over
         return world.batch(list(indices)[:n])
 
-# %% ../nbs/12_recipe.ipynb 16
+# %% ../nbs/12_recipe.ipynb 17
 def _process_group() -> tuple[int, int]:
     "(rank, processes) of the joined process group; (0, 1) when none is joined (one process)."
     import torch.distributed as dist
@@ -234,7 +234,7 @@ def fidelity_eval(n:int, # videos per check
         return dict(fidelity=r['all'], shape=r['shape'])
     return eval_fn
 
-# %% ../nbs/12_recipe.ipynb 20
+# %% ../nbs/12_recipe.ipynb 21
 def _hand_over(module:nn.Module) -> nn.Module:
     "A trained stage, frozen for the next: no gradients left over, no grad, eval mode (as a resumed process loads it)."
     module.zero_grad(set_to_none=True)
@@ -276,7 +276,7 @@ def record_run(out:Path, # the run's folder
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(json.dumps(run).encode()))
 
-# %% ../nbs/12_recipe.ipynb 21
+# %% ../nbs/12_recipe.ipynb 22
 def _train_base(preset:str, out:Path|None, seed:int, resume:bool, progress:bool, device) -> TextToVideo:
     "Phase 1 of a progressive recipe: the base preset's model, read back when its folder holds a finished run."
     if out is not None and resume and (out / 'train_log.json').exists():  # train_log.json is written last
@@ -351,7 +351,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
     return model
 
-# %% ../nbs/12_recipe.ipynb 40
+# %% ../nbs/12_recipe.ipynb 41
 def _phases(log:dict) -> list[tuple[int, dict]]:
     "(steps before it, log) of each phase of a run, first phase first: a progressive run's base log is the one before."
     chain = [log]
@@ -385,7 +385,7 @@ def plot_fidelity_curve(log:dict, # a train_log.json
     plt.close(fig)
     return fig
 
-# %% ../nbs/12_recipe.ipynb 43
+# %% ../nbs/12_recipe.ipynb 44
 def check_bucket_batch_size(fn, # your `bucket_batch_size(bucket, reference, batch_size) -> int`
                            ) -> bool:
     "Check token-scaled batch sizes against `BucketSampler`."

@@ -135,12 +135,16 @@ def seam_ratio(videos, # (b, f, 3, h, w) clips, or a list
     return (b - a).abs().mean((1, 2, 3)) / inner.clamp(min=1e-8)
 
 # %% ../nbs/14_video_tasks.ipynb 15
+def _unit(m) -> int:
+    "Video frames per tubelet of the denoiser (VAE time compression x patch depth): clip lengths are multiples of it."
+    return compression(m.vae)[0] * m.transformer.cfg.patch_size[0]
+
 def _common(pipe, num_inference_steps:int|None, sampler:str, seed:int|None, generator:torch.Generator|None) -> dict:
     "What every task needs: the model, steps, a fresh scheduler, the generator, window, ct, pt and the piece size in frames."
     m = _parts(pipe)
     ct, pt = compression(m.vae)[0], m.transformer.cfg.patch_size[0]  # video frames per latent frame, latent frames per token
     return dict(model=m, steps=num_inference_steps or m.config.num_inference_steps, scheduler=m.make_scheduler(sampler),
-                generator=make_generator(seed, generator), window=m.config.frames // ct, ct=ct, pt=pt, unit=ct * pt,
+                generator=make_generator(seed, generator), window=m.config.frames // ct, ct=ct, pt=pt, unit=_unit(m),
                 device=m.device)
 
 def _clip(video, name:str='video') -> Tensor:
@@ -151,7 +155,7 @@ def _clip(video, name:str='video') -> Tensor:
 def _frame_size(pipe, height:int, width:int) -> tuple[int, int]:
     "(height, width) checked against the patch grid and the limits (an error), and the trained sizes (a warning)."
     m = _parts(pipe)
-    m.latent_shape(1, compression(m.vae)[0] * m.transformer.cfg.patch_size[0], height, width)  # the pipeline's own check
+    m.latent_shape(1, _unit(m), height, width)  # the pipeline's own check
     trained = sorted({(h, w) for _, h, w in m.config.buckets})
     if (height, width) not in trained:
         warnings.warn(f'{height}x{width} frames are not a size this model was trained on (height x width: '
@@ -395,7 +399,7 @@ def capability_report(pipe, # a TextToVideoPipeline or TextToVideo bundle
                      ) -> dict[str, dict]: # task -> dict(success, ...numbers)
     "Success rate of each joint-modelling task on n cases with known answers."
     m = _parts(pipe)
-    f, unit, size = m.config.frames, compression(m.vae)[0] * m.transformer.cfg.patch_size[0], m.config.size
+    f, unit, size = m.config.frames, _unit(m), m.config.size
     combos = combinations('all')
     cases = [combos[i] for i in torch.randperm(len(combos), generator=make_generator(seed))[:n].tolist()]
     prompts = [caption(c) for c in cases]
