@@ -66,11 +66,13 @@ elif a.buckets and a.restart:
     m = pipe.model
     sched = m.make_scheduler('ddim')
     sched.set_timesteps(n_steps)
-    print('the share whose caption is followed, sampling from each clip noised to step K (its sigma), and the VAE alone')
+    print('the share whose caption is followed, sampling from each clip noised to step K (its sigma at the default size), and the VAE alone')
     print(f"{'frames x h x w':>15s} " + ' '.join(f'{f"K={k} ({sched.sigmas[k]:.2f})":>13s}' for k in a.restart) + f" {'VAE':>6s}")
     judged = lambda clips, captions: sum(j['ok'] for j in judge(torch.stack([to_tensor_video(c) for c in clips]), captions))
     for f, h, w in sizes:
         world, ok, vae_ok = ShapesWorld('train', frames=f, height=h, width=w, seed=a.seed), dict.fromkeys(a.restart, 0), 0
+        sched = m.make_scheduler('ddim', (f, h, w))  # the pipeline's schedule at this size (its shift, with size_shift)
+        sched.set_timesteps(n_steps)
         for i in range(0, a.n, 64):
             b = world.batch(range(i, min(a.n, i + 64)))
             with torch.no_grad():

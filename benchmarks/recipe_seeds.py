@@ -7,10 +7,12 @@ lesson 12's "What ten minutes buy").
     python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set depth=3 --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/D3
     python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set text_attention=joint --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/J
     python benchmarks/recipe_seeds.py --seeds 1 2 --base-set vae_buckets=16x32x32,16x24x24,8x32x32 --out runs/V  # the VAE on 3 sizes
+    python benchmarks/recipe_seeds.py --seeds 1 2 3 --model-set size_shift=true --out runs/S  # lesson 7's shift per size
     python benchmarks/recipe_seeds.py --seeds 1 2 --set ... --out runs/E --guidance 2 3   # trained seeds are read back, judged again
 
 `--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1),
-`--transformer-set` the transformer of both (its `DiTConfig` fields in the model config, e.g. depth=3).
+`--transformer-set` the transformer of both (its `DiTConfig` fields in the model config, e.g. depth=3), `--model-set`
+the preset's own model config (its `TextToVideoConfig` fields, e.g. size_shift=true).
 Each seed trains with `recipe.train_text_to_video` (what `vidlab train` runs) into OUT/seedS; a finished folder is read
 back, an interrupted one resumed, one made with other settings refused. `--parallel` trains the seeds at once, one torch
 thread each: then only quality counts, not the times (time a recipe alone with `vidlab train`). Prints each seed's
@@ -32,6 +34,8 @@ p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help="the 
 p.add_argument('--base-set', nargs='*', default=[], metavar='FIELD=VALUE', help="its base preset's TrainConfig fields")
 p.add_argument('--transformer-set', nargs='*', default=[], metavar='FIELD=VALUE',
                help="the transformer's DiTConfig fields, in both phases' model configs")
+p.add_argument('--model-set', nargs='*', default=[], metavar='FIELD=VALUE',
+               help="the preset's model config fields (TextToVideoConfig, e.g. size_shift=true; phase 2 of a progressive preset)")
 p.add_argument('--out', required=True, help='folder of the runs (OUT/seedS)')
 p.add_argument('--n', type=int, default=128, help='videos per split and bucket')
 p.add_argument('--guidance', type=float, nargs='*', default=None, help="guidance scales to judge at (default: the model's)")
@@ -42,7 +46,7 @@ a = p.parse_args()
 
 from vidlab.recipe import PRESETS, TrainConfig, train_text_to_video
 from vidlab.evaluation import evaluate_pipeline
-from vidlab.pipeline import TextToVideoPipeline, _PART_FIELDS
+from vidlab.pipeline import TextToVideoConfig, TextToVideoPipeline, _PART_FIELDS
 
 def parse_sets(sets:list[str], what:str, cls=TrainConfig, derived:set=frozenset()) -> dict:
     "FIELD=VALUE strings to values of the `cls` field's type; a clear error for an unknown field or a bad value."
@@ -70,6 +74,11 @@ try:
     dit_cls(**{**config.transformer, **dit_changes})  # the changed transformer must be a valid one
 except (ValueError, TypeError) as e:
     sys.exit(f'--transformer-set: {e}')
+model_changes = parse_sets(a.model_set, '--model-set', TextToVideoConfig, set(_PART_FIELDS))  # not the parts' dicts
+try:
+    config = dataclasses.replace(config, **model_changes)  # the changed config must be a valid one
+except (ValueError, TypeError) as e:
+    sys.exit(f'--model-set: {e}')
 if base_changes and recipe.base is None: sys.exit(f'--base-set: preset {a.preset!r} has no base preset')
 with_dit = lambda c: dataclasses.replace(c, transformer={**c.transformer, **dit_changes})  # a model config, its transformer changed
 name = a.preset + (f"+{','.join(a.set)}" if a.set else '')  # run.json records it: a folder of other settings is refused
@@ -83,6 +92,7 @@ if recipe.base and suffix:  # the base preset, changed: registered under its own
     changes['base'] = base_name
 if base_changes: name += f"+base:{','.join(a.base_set)}"
 if dit_changes: name, config = name + f"+transformer:{','.join(a.transformer_set)}", with_dit(config)
+if model_changes: name += f"+model:{','.join(a.model_set)}"
 try:
     PRESETS[name] = (config, dataclasses.replace(recipe, **changes))
 except ValueError as e:
@@ -106,7 +116,7 @@ if a.train_only:
 todo = [s for s in a.seeds if not (out / f'seed{s}' / 'train_log.json').exists()]
 if a.parallel and len(todo) > 1:
     argv = [sys.executable, __file__, '--train-only', '--threads', '1', '--preset', a.preset, '--out', a.out,
-            '--set', *a.set, '--base-set', *a.base_set, '--transformer-set', *a.transformer_set]
+            '--set', *a.set, '--base-set', *a.base_set, '--transformer-set', *a.transformer_set, '--model-set', *a.model_set]
     procs = [subprocess.Popen(argv + ['--seeds', str(s)]) for s in todo]
     if any(proc.wait() for proc in procs): sys.exit('a seed failed to train (its error is above)')
 seconds = {s: train(s) for s in a.seeds}

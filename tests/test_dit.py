@@ -153,9 +153,11 @@ def test_scaled_positions_keep_the_default_grid_exact():
     ref = DiTConfig().pos_grid
     assert ref == (4, 4, 4)
     assert torch.equal(spacetime_pos_embed(64, (4, 4, 4), ref_grid=ref), spacetime_pos_embed(64, (4, 4, 4)))
-    for grid, scales in [((8, 8, 8), (0.5, 0.5)), ((2, 3, 3), (2.0, 4 / 3)), ((4, 4, 8), (1.0, 1.0)), ((4, 8, 4), (1.0, 1.0)),
-                         ((8, 8, 16), (0.5, 0.5))]:
+    for grid, scales in [((8, 8, 8), (0.5, 0.5, 0.5)), ((2, 3, 3), (2.0, 4 / 3, 4 / 3)), ((4, 4, 8), (1.0, 1.0, 1.0)),
+                         ((4, 8, 4), (1.0, 1.0, 1.0)), ((8, 8, 16), (0.5, 0.5, 0.5))]:
         assert position_scales(grid, ref) == pytest.approx(scales)
+    for grid, scales in [((4, 4, 8), (1.0, 1.0, 0.5)), ((4, 8, 4), (1.0, 0.5, 1.0)), ((8, 8, 8), (0.5, 0.5, 0.5))]:
+        assert position_scales(grid, ref, 'each') == pytest.approx(scales)  # each axis spans the reference's extent
     fine = spacetime_pos_embed(64, (8, 8, 16), ref_grid=ref).reshape(8, 8, 16, 64)
     torch.testing.assert_close(fine[::2, ::2, ::2], spacetime_pos_embed(64, (4, 4, 8)).reshape(4, 4, 8, 64))
     tall = spacetime_pos_embed(64, (4, 8, 4), ref_grid=ref).reshape(4, 8, 4, 64)
@@ -166,6 +168,7 @@ def test_scaled_positions_keep_the_default_grid_exact():
     x, text = torch.randn(1, 4, 4, 8, 8), torch.randn(1, 3, 16)
     assert torch.equal(a(x, 100.0, text), b(x, 100.0, text))
     assert DiTConfig(pos_grid=[4, 4, 4]).pos_grid == (4, 4, 4)  # from JSON
+    with pytest.raises(ValueError, match="pos_axes must be one of \\('shorter', 'each'\\), got 'both'"): DiTConfig(pos_axes='both')
 
 
 def test_pos_embed_any_grid_and_bf16_autocast_trains():

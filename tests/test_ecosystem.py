@@ -50,6 +50,18 @@ def test_the_pipeline_takes_a_size_and_refuses_bad_steps(folder):
             pipe(PROMPT, seed=1, **bad)
 
 
+def test_a_size_shift_model_samples_each_size_with_its_shift(tmp_path):
+    "A model with lesson 7's size_shift: the diffusers pipeline samples 16x64x64 at shift 6, as vidlab's own pipeline does."
+    from dataclasses import replace
+    model = TextToVideo(replace(TINY, buckets=[[16, 32, 32], [16, 64, 64]], size_shift=True), seed=0)
+    pipe = DiffusersTextToVideoPipeline.from_pretrained(save_diffusers(model, tmp_path / 'pipe'), low_cpu_mem_usage=False)
+    assert pipe.scheduler.config.shift == 3.0  # the stored scheduler: the default size's
+    v = pipe(PROMPT, num_inference_steps=2, seed=1, height=64, width=64)
+    assert torch.allclose(v, model.generate([PROMPT], height=64, width=64, num_inference_steps=2, seed=1), atol=1e-5)
+    assert not torch.allclose(v, TextToVideo(replace(model.config, size_shift=False), seed=0).generate(
+        [PROMPT], height=64, width=64, num_inference_steps=2, seed=1), atol=1e-5)  # one shift would differ
+
+
 def test_the_shipped_model_keeps_its_buckets_and_steps_through_a_diffusers_folder(tmp_path):
     "The shipped model is the bucketed one: its 8 buckets and 12 default steps survive the round trip."
     import warnings

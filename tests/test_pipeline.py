@@ -178,6 +178,23 @@ def test_config_before_joint_attention_loads_as_cross(tiny_dir):
     with pytest.raises(ValueError, match="text_attention must be one of \\('cross', 'joint'\\)"): TextToVideo(config_from_dict(raw))
 
 
+def test_config_before_size_shift_loads_with_one_shift(tiny_dir):
+    "A config written before lesson 7's size_shift sampled every size with the one shift: it loads so; a non-bool is refused."
+    raw = json.loads((tiny_dir / 'config.json').read_text())
+    assert raw.pop('size_shift') is False
+    assert config_from_dict(raw).size_shift is False
+    with pytest.raises(ValueError, match="size_shift must be true or false, got 'yes'"): config_from_dict({**raw, 'size_shift': 'yes'})
+
+
+def test_config_before_pos_axes_loads_with_shorter_side_positions(tiny_dir):
+    "A transformer config written before lesson 9's pos_axes switch scaled positions by the shorter side, as 'shorter' does."
+    raw = json.loads((tiny_dir / 'config.json').read_text())
+    assert raw['transformer'].pop('pos_axes') == 'shorter'
+    assert config_from_dict(raw).transformer['pos_axes'] == 'shorter'
+    raw['transformer']['pos_axes'] = 'longer'
+    with pytest.raises(ValueError, match="pos_axes must be one of"): TextToVideo(config_from_dict(raw))
+
+
 def test_int32_tensor_is_refused(tiny_dir, tmp_path):
     d = tmp_path / 'model'; shutil.copytree(tiny_dir, d)
     t, meta = load_safetensors(d / 'model.safetensors')
@@ -383,6 +400,12 @@ def test_recipe_seeds_benchmark(tmp_path):
     for arg, why in [('text_dim=8', 'is not FIELD=VALUE with a DiTConfig field'), ('heads=3', '--transformer-set: ')]:
         bad = run('--seeds', '1', '--transformer-set', arg, out=tmp_path / 'bad')
         assert bad.returncode != 0 and why in bad.stderr, bad.stderr
+    shifted = run('--seeds', '0', '--set', 'steps=3', '--base-set', 'steps=4', '--model-set', 'size_shift=true', out=tmp_path / 'shifted')
+    assert shifted.returncode == 0 and 'recipe: tiny_progressive+steps=3+base:steps=4+model:size_shift=true' in shifted.stdout, shifted.stderr
+    assert json.loads((tmp_path / 'shifted' / 'seed0' / 'config.json').read_text())['size_shift'] is True  # phase 2's model
+    for arg, why in [('size_shift=maybe', "'maybe' is not a bool"), ('vae=1', 'is not FIELD=VALUE with a TextToVideoConfig field')]:
+        bad = run('--seeds', '1', '--model-set', arg, out=tmp_path / 'bad')
+        assert bad.returncode != 0 and why in bad.stderr and 'Traceback' not in bad.stderr, bad.stderr
 
 
 def test_fidelity_benchmark_restarts_from_the_truth(tmp_path):

@@ -163,3 +163,17 @@ def test_every_task_runs_at_the_frame_size_it_is_given():
     with pytest.raises(ValueError, match='multiple of 8'): video_to_video(tiny, torch.zeros(8, 3, 36, 32), 'a')
     with pytest.raises(ValueError, match='height=0 is out of range: allowed are 1 to 128'): storyboard(tiny, ['a'], height=0)
     with pytest.raises(ValueError, match='one frame size'): interpolate(tiny, wide[:4], torch.zeros(4, 3, 32, 32), 'a')
+
+
+def test_tasks_sample_each_size_with_its_shift():
+    "A model with size_shift (lesson 7) samples a task's windows with the shift of their size, as the pipeline does."
+    tiny = tiny_model()
+    tiny.config.size_shift = True
+    sizes, make = [], tiny.make_scheduler
+    tiny.make_scheduler = lambda sampler='ddim', size=None: sizes.append(size) or make(sampler, size)
+    wide = ShapesWorld('train', frames=8, height=32, width=64, seed=0).batch([0])['video'][0]  # (8, 3, 32, 64)
+    with pytest.warns(UserWarning, match='not a size this model was trained on'):
+        video_to_video(tiny, wide, 'a blue circle', seed=0, num_inference_steps=2)
+    storyboard(tiny, ['a red circle'], seed=0, num_inference_steps=2)
+    assert sizes == [None, (8, 32, 64), None, (16, 32, 32)]  # the sampler checked first; then each window's size
+    assert make('ddim', (8, 32, 64)).config.shift == 3.0 and make('ddim', (16, 64, 64)).config.shift == 6.0

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import inspect, math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 import numpy as np
 import torch
 from torch import Tensor
@@ -15,7 +15,7 @@ from .core import figure_image, png_bytes, try_answer, check_answer, upscale, vi
 # %% auto 0
 __all__ = ['BETA_SCHEDULES', 'COSINE_S', 'MAX_BETA', 'SCHEDULE_PRESETS', 'PREDICTION_TYPES', 'TIMESTEP_SPACINGS', 'expand_like',
            'forward_noise', 'cosine_alpha_bar', 'make_betas', 'alpha_bars', 'snr', 'schedule_curves', 'plot_schedules',
-           'to_x0_eps', 'from_x0_eps', 'convert_prediction', 'randn', 'spaced_timesteps', 'shift_sigmas',
+           'to_x0_eps', 'from_x0_eps', 'convert_prediction', 'randn', 'spaced_timesteps', 'shift_sigmas', 'size_shift',
            'SchedulerConfig', 'SchedulerOutput', 'Scheduler', 'VPSchedule', 'FlowSchedule', 'noised_clip',
            'ScheduleExplorer', 'check_add_noise', 'check_alpha_bars', 'check_x0_from_v']
 
@@ -191,6 +191,14 @@ def shift_sigmas(sigmas:Tensor, # noise levels in [0, 1]
     return shift * sigmas / (1 + (shift - 1) * sigmas)
 
 # %% ../nbs/07_diffusion.ipynb 33
+def size_shift(shift:float, # the shift at the reference size
+               size:Sequence[int], # (frames, height, width) trained or sampled
+               reference:Sequence[int], # (frames, height, width) at which `shift` holds
+              ) -> float:
+    "The shift at another size, as SD3 and Open-Sora 1.2 scale it: shift * sqrt(pixels of size / pixels of reference)."
+    return shift * math.sqrt(math.prod(size) / math.prod(reference))
+
+# %% ../nbs/07_diffusion.ipynb 36
 class SchedulerConfig(dict):
     "A scheduler's settings: a read-only dict with attribute access, like diffusers' `FrozenDict`."
     def __getattr__(self, name):
@@ -208,7 +216,7 @@ class SchedulerOutput:
     pred_original_sample:Tensor  # x0_hat: the model's current guess of the clean sample
     def __getitem__(self, i): return (self.prev_sample, self.pred_original_sample)[i]  # index like diffusers' outputs
 
-# %% ../nbs/07_diffusion.ipynb 35
+# %% ../nbs/07_diffusion.ipynb 38
 class Scheduler:
     "What every vidlab scheduler shares: config handling, the identity input scaling, cached coefficient tables."
     order = 1  # model evaluations per step (diffusers' attribute)
@@ -266,7 +274,7 @@ class Scheduler:
         "What `step` returns: a SchedulerOutput, or the tuple (prev_sample, pred_original_sample) as diffusers."
         return SchedulerOutput(prev, x0) if return_dict else (prev, x0)
 
-# %% ../nbs/07_diffusion.ipynb 38
+# %% ../nbs/07_diffusion.ipynb 41
 class VPSchedule(Scheduler):
     "The variance-preserving process of DDPM and DDIM: x_t = sqrt(alpha-bar_t) x0 + sqrt(1 - alpha-bar_t) eps."
     _unsupported = dict(trained_betas=None, thresholding=False, rescale_betas_zero_snr=False)
@@ -343,7 +351,7 @@ class VPSchedule(Scheduler):
         return torch.randint(0, self.config.num_train_timesteps, (batch_size,), generator=generator,
                              device=generator.device if generator is not None else device).to(device)
 
-# %% ../nbs/07_diffusion.ipynb 42
+# %% ../nbs/07_diffusion.ipynb 45
 class FlowSchedule(Scheduler):
     "The flow-matching process and its (shifted) sampling schedule; lesson 08's FlowMatchEulerScheduler adds the Euler step."
     def __init__(self,
@@ -402,7 +410,7 @@ class FlowSchedule(Scheduler):
                        device=generator.device if generator is not None else device)
         return (shift_sigmas(u, self.config.shift) * self.config.num_train_timesteps).float().to(device)
 
-# %% ../nbs/07_diffusion.ipynb 46
+# %% ../nbs/07_diffusion.ipynb 49
 def noised_clip(clip:Tensor, # (f, c, h, w) in [0, 1]
                 noise:Tensor, # same shape
                 curves:dict, # from `schedule_curves`
@@ -445,7 +453,7 @@ class ScheduleExplorer:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/07_diffusion.ipynb 51
+# %% ../nbs/07_diffusion.ipynb 54
 def _ex_inputs(seed:int=0, shape:tuple=(3, 4)) -> tuple[Tensor, Tensor]:
     "Fixed float64 inputs for the checks: (x0, eps)."
     g = torch.Generator().manual_seed(seed)

@@ -16,8 +16,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import make_generator, report, try_answer
 
 # %% auto 0
-__all__ = ['ATTENTIONS', 'TEXT_ATTENTIONS', 'NORM_EPS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify', 'sincos_1d',
-           'position_scales', 'spacetime_pos_embed', 'timestep_embedding', 'TimestepEmbedder', 'attend',
+__all__ = ['ATTENTIONS', 'TEXT_ATTENTIONS', 'POS_AXES', 'NORM_EPS', 'DiTConfig', 'patch_grid', 'patchify', 'unpatchify',
+           'sincos_1d', 'position_scales', 'spacetime_pos_embed', 'timestep_embedding', 'TimestepEmbedder', 'attend',
            'self_attention_pairs', 'attention_flops', 'modulate', 'AttentionMap', 'DiTBlock', 'TextContext',
            'init_dit_', 'text_context', 'VideoDiT', 'temporal_attention', 'count_flops', 'forward_flops',
            'time_forward', 'check_tubelets', 'check_sincos', 'check_attention_pairs']
@@ -25,6 +25,7 @@ __all__ = ['ATTENTIONS', 'TEXT_ATTENTIONS', 'NORM_EPS', 'DiTConfig', 'patch_grid
 # %% ../nbs/09_dit.ipynb 6
 ATTENTIONS = ('factorized', 'full')  # the self-attention patterns VideoDiT knows
 TEXT_ATTENTIONS = ('cross', 'joint')  # how the video tokens read the prompt
+POS_AXES = ('shorter', 'each')  # how a non-square grid's rows and columns scale to the reference (see `position_scales`)
 NORM_EPS = 1e-6  # LayerNorm epsilon (DiT)
 
 @dataclass
@@ -42,6 +43,7 @@ class DiTConfig:
     freq_dim:int = 256  # sinusoidal features of the timestep before its MLP (DiT)
     max_period:float = 10_000.0  # longest wavelength of the timestep and position sinusoids
     pos_grid:tuple|None = (4, 4, 4)  # reference tubelet grid (gf, gh, gw) of the positions (see `spacetime_pos_embed`); None: integer positions
+    pos_axes:str = 'shorter'  # 'shorter': rows and columns scaled by the shorter sides' ratio; 'each': each axis spans the reference's
 
     def __post_init__(self):
         self.patch_size = tuple(self.patch_size)  # a list from JSON becomes a tuple again
@@ -53,6 +55,8 @@ class DiTConfig:
             raise ValueError(f'patch_size must be three positive ints (pt, ph, pw), got {self.patch_size!r}')
         if self.attention not in ATTENTIONS:
             raise ValueError(f'attention must be one of {ATTENTIONS}, got {self.attention!r}')
+        if self.pos_axes not in POS_AXES:
+            raise ValueError(f'pos_axes must be one of {POS_AXES}, got {self.pos_axes!r}')
         if self.text_attention not in TEXT_ATTENTIONS:
             raise ValueError(f'text_attention must be one of {TEXT_ATTENTIONS}, got {self.text_attention!r}')
         if self.text_attention == 'joint' and self.attention != 'full':
@@ -120,22 +124,27 @@ def sincos_1d(dim:int, # channels: even
 
 def position_scales(grid:tuple, # (gf, gh, gw) tubelet grid
                     ref_grid:tuple|None=None, # the reference grid; None: no scaling
-                   ) -> tuple: # (time scale, space scale)
-    "Spacing of positions in time (ref_gf / gf) and in space (shorter side of ref / shorter side of grid)."
-    if ref_grid is None: return 1.0, 1.0
-    return ref_grid[0] / grid[0], min(ref_grid[1:]) / min(grid[1:])
+                    axes:str='shorter', # 'shorter': one scale for rows and columns; 'each': one per axis
+                   ) -> tuple: # (time scale, row scale, column scale)
+    "Spacing of positions: in time ref_gf / gf; in space the shorter sides' ratio, or with axes='each' ref / grid per axis."
+    if axes not in POS_AXES: raise ValueError(f'axes must be one of {POS_AXES}, got {axes!r}')
+    if ref_grid is None: return 1.0, 1.0, 1.0
+    if axes == 'each': return ref_grid[0] / grid[0], ref_grid[1] / grid[1], ref_grid[2] / grid[2]
+    ss = min(ref_grid[1:]) / min(grid[1:])
+    return ref_grid[0] / grid[0], ss, ss
 
 def spacetime_pos_embed(dim:int, # token width: a multiple of 16
                         grid:tuple, # (gf, gh, gw) tubelet grid
                         max_period:float=10_000.0, # longest wavelength
                         ref_grid:tuple|None=None, # scale positions to this grid (see `position_scales`); None: integers
+                        axes:str='shorter', # how rows and columns scale (see `position_scales`)
                        ) -> Tensor: # (gf*gh*gw, dim) float64, tokens in patchify's order
     "3D sinusoidal positions: dim/4 channels code the frame, 3dim/8 the column, 3dim/8 the row."
     if dim % 16: raise ValueError(f'dim must be a multiple of 16 to split into t:w:h = 2:3:3 even parts, got {dim}')
     gf, gh, gw = grid
     f, h, w = torch.meshgrid(torch.arange(gf), torch.arange(gh), torch.arange(gw), indexing='ij')
-    st, ss = position_scales(grid, ref_grid)
-    f, h, w = f.double() * st, h.double() * ss, w.double() * ss  # scale 1: exactly the integer positions
+    st, sh, sw = position_scales(grid, ref_grid, axes)
+    f, h, w = f.double() * st, h.double() * sh, w.double() * sw  # scale 1: exactly the integer positions
     dt, ds = dim // 4, 3 * dim // 8
     return torch.cat([sincos_1d(dt, f.flatten(), max_period), sincos_1d(ds, w.flatten(), max_period),
                       sincos_1d(ds, h.flatten(), max_period)], -1)
@@ -381,7 +390,8 @@ class _VideoDiTLayers(nn.Module):
         "The sinusoidal positions of a grid, cached per (grid, device, dtype)."
         key = (tuple(grid), torch.device(device), dtype)
         if key not in self._pos_cache:
-            self._pos_cache[key] = spacetime_pos_embed(self.cfg.dim, grid, self.cfg.max_period, self.cfg.pos_grid).to(device, dtype)
+            pos = spacetime_pos_embed(self.cfg.dim, grid, self.cfg.max_period, self.cfg.pos_grid, self.cfg.pos_axes)
+            self._pos_cache[key] = pos.to(device, dtype)
         return self._pos_cache[key]
 
     encode_text = text_context  # project the prompt once (see `text_context`)

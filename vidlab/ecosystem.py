@@ -112,7 +112,10 @@ class DiffusersTextToVideoPipeline(DiffusionPipeline):
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         f, h, w = model.check_size(num_frames, height, width)  # a warning outside the buckets
         *_, steps, scale = model.with_defaults(f, h, w, num_inference_steps, guidance_scale)  # limits checked: 0 is an error
-        z = sample(model.model_fn(prompts, scale), self.scheduler, model.latent_shape(len(prompts), f, h, w), steps, scale,
+        scheduler = self.scheduler
+        if model.config.size_shift and 'shift' in scheduler.config:  # lesson 7's shift of this size, on any flow scheduler
+            scheduler = type(scheduler).from_config(scheduler.config, shift=model.make_scheduler('ddim', (f, h, w)).config.shift)
+        z = sample(model.model_fn(prompts, scale), scheduler, model.latent_shape(len(prompts), f, h, w), steps, scale,
                    seed=seed, device=model.device)
         return model.decode_latents(z)
 

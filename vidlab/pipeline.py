@@ -19,7 +19,7 @@ from .data import VOCAB
 from .tokenizer import BPETokenizer, caption_tokenizer
 from .text_encoder import TextEncoderConfig, build_text_encoder, text_width
 from .vae import VAEConfig, build_vae, encode_video, decode_video, compression
-from .diffusion import randn
+from .diffusion import randn, size_shift
 from .samplers import DDPMScheduler, DDIMScheduler, FlowMatchEulerScheduler, SchedulerOutput, sample
 from .dit import DiTConfig, VideoDiT, TextContext
 
@@ -51,6 +51,7 @@ class TextToVideoConfig:
     vae:dict = field(default_factory=lambda: asdict(VAEConfig()))  # VAEConfig fields
     objective:str = 'flow'  # what the transformer learns: 'flow' (rectified flow, velocity eps - x0) or 'v_prediction' (DDPM schedule)
     scheduler:dict = field(default_factory=lambda: dict(shift=3.0))  # the objective's noise schedule: its scheduler's settings
+    size_shift:bool = False  # scale the flow shift to each size by sqrt(its pixels / the default size's) (lesson 7)
 
     def __post_init__(self):
         if self.objective not in SAMPLERS:
@@ -59,6 +60,10 @@ class TextToVideoConfig:
             unknown = sorted(set(self.scheduler) - set(inspect.signature(cls).parameters))
             if unknown: raise ValueError(f'scheduler settings {unknown} do not fit objective {self.objective!r}: '
                                          f'{cls.__name__} takes {list(inspect.signature(cls).parameters)}')
+        if not isinstance(self.size_shift, bool): raise ValueError(f'size_shift must be true or false, got {self.size_shift!r}')
+        if self.size_shift and 'shift' not in self.scheduler:
+            raise ValueError(f'size_shift scales the scheduler\'s shift, and objective {self.objective!r} has none: '
+                             "use size_shift=False, or objective='flow'")
         self.buckets = [list(b) for b in self.buckets]
         if not self.buckets or not all(len(b) == 3 and all(isinstance(n, int) and n > 0 for n in b) for b in self.buckets):
             raise ValueError(f'buckets must be a non-empty list of [frames, height, width] positive ints, got {self.buckets!r}')
@@ -102,6 +107,9 @@ def config_from_dict(raw:dict, # parsed config.json
         for k in ('text_encoder', 'transformer'): raw[k] = _part_dict(_PART_FIELDS[k][0], raw[k], _PART_FIELDS[k][1])
     if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'text_attention' not in raw['transformer']:
         raw = {**raw, 'transformer': {**raw['transformer'], 'text_attention': 'cross'}}  # before lesson 9's joint option
+    if isinstance(raw, dict) and 'size_shift' not in raw: raw = {**raw, 'size_shift': False}  # before lesson 7's size_shift
+    if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'pos_axes' not in raw['transformer']:
+        raw = {**raw, 'transformer': {**raw['transformer'], 'pos_axes': 'shorter'}}  # before lesson 9's pos_axes option
     _check_fields(raw, {f.name for f in fields(TextToVideoConfig)}, where)
     for k, (cls, derived) in _PART_FIELDS.items():
         part = {n: v for n, v in raw[k].items() if n != 'kind'} if k == 'text_encoder' and isinstance(raw[k], dict) else raw[k]
@@ -146,12 +154,17 @@ class TextToVideo(nn.Module):
         "The sampler names this model's objective can run with."
         return tuple(SAMPLERS[self.config.objective])
 
-    def make_scheduler(self, sampler:str='ddim'):
-        "A fresh scheduler of the model's noise schedule."
+    def make_scheduler(self, sampler:str='ddim', # a name in `samplers`
+                       size:Sequence[int]|None=None, # (frames, height, width) sampled or trained (None: the default size)
+                      ):
+        "A fresh scheduler of the model's noise schedule (its shift scaled to `size` when the config's `size_shift` says so)."
         if sampler not in self.samplers:
             raise ValueError(f"unknown sampler {sampler!r}: this model samples with {', '.join(self.samplers)}")
         cls, settings = SAMPLERS[self.config.objective][sampler]
-        return cls(**self.config.scheduler, **settings)
+        schedule = dict(self.config.scheduler)
+        if self.config.size_shift and size is not None:
+            schedule['shift'] = size_shift(schedule['shift'], size, self.config.default_size)
+        return cls(**schedule, **settings)
 
     @property
     def noise_schedule(self):
@@ -224,7 +237,7 @@ def _model_fn(self, prompts:Sequence[str], # one prompt per video
 
 TextToVideo.latent_shape, TextToVideo.with_defaults, TextToVideo.model_fn = _latent_shape, _with_defaults, _model_fn
 
-# %% ../nbs/11_pipeline.ipynb 15
+# %% ../nbs/11_pipeline.ipynb 17
 def prompt_generators(n:int, # prompts
                       seed:int|Sequence[int]|None=None, # s (seeds s, s+1, ...) or one seed per prompt
                       generator:torch.Generator|Sequence[torch.Generator]|None=None, # or one generator per prompt
@@ -255,7 +268,7 @@ class _PerPromptNoise:
                 for m, x, g in zip(model_output, sample, self.generators)]
         return SchedulerOutput(torch.cat([o[0] for o in outs]), torch.cat([o[1] for o in outs]))
 
-# %% ../nbs/11_pipeline.ipynb 17
+# %% ../nbs/11_pipeline.ipynb 19
 @torch.no_grad()
 def _generate(self, prompts:Sequence[str], # one prompt per video
               num_frames:int|None=None, height:int|None=None, width:int|None=None, # video size (default: the config's)
@@ -272,7 +285,7 @@ def _generate(self, prompts:Sequence[str], # one prompt per video
     "Videos (b, f, 3, h, w) in [0, 1] for prompts: sample latents with guidance, one generator per prompt, then decode."
     f, h, w, steps, scale = self.with_defaults(num_frames, height, width, num_inference_steps, guidance_scale)
     shape = self.latent_shape(len(prompts), f, h, w)
-    scheduler, gens = self.make_scheduler(sampler), prompt_generators(len(prompts), seed, generator)
+    scheduler, gens = self.make_scheduler(sampler, (f, h, w)), prompt_generators(len(prompts), seed, generator)
     if latents is None: latents = torch.cat([randn((1, *shape[1:]), g, self.device) for g in gens])
     if sampler == 'ddpm' or eta: scheduler = _PerPromptNoise(scheduler, gens)
     z = sample(self.model_fn(prompts, scale, autocast), scheduler, shape, steps, scale, eta=eta, latents=latents,
@@ -281,7 +294,7 @@ def _generate(self, prompts:Sequence[str], # one prompt per video
 
 TextToVideo.generate = _generate
 
-# %% ../nbs/11_pipeline.ipynb 19
+# %% ../nbs/11_pipeline.ipynb 21
 MODEL_FORMAT = 'vidlab.text_to_video'  # stored in the weights' metadata
 
 def _save_pretrained(self, path:str|Path) -> Path:
@@ -329,12 +342,12 @@ def _from_pretrained(cls, path:str|Path|None=None, # a folder written by `save_p
 
 TextToVideo.save_pretrained, TextToVideo.from_pretrained, TextToVideo.config_dict = _save_pretrained, _from_pretrained, _config_dict
 
-# %% ../nbs/11_pipeline.ipynb 27
+# %% ../nbs/11_pipeline.ipynb 29
 def default_model_dir() -> Path:
     "Where the shipped default model lives inside the installed package."
     return Path(str(resources.files('vidlab'))) / 'assets' / 'default'
 
-# %% ../nbs/11_pipeline.ipynb 30
+# %% ../nbs/11_pipeline.ipynb 32
 @dataclass
 class TextToVideoPipelineOutput:
     "What a pipeline call returns."
@@ -357,7 +370,7 @@ def _prompt_warnings(model:TextToVideo, prompts:list) -> list:
         if unknown: warnings.warn(f'{p!r}: unknown words {unknown}; the model knows the shapes-world words: {known}')
     return tb.unknown
 
-# %% ../nbs/11_pipeline.ipynb 32
+# %% ../nbs/11_pipeline.ipynb 34
 class TextToVideoPipeline:
     "A prompt in, a video out: tokenizer -> text encoder -> diffusion transformer + sampler -> VAE decoder."
     def __init__(self, model:TextToVideo, # the trained model
@@ -419,7 +432,7 @@ class TextToVideoPipeline:
         frames = [to_numpy_video(v) for v in video]
         return TextToVideoPipelineOutput(frames[0] if single else frames, prompts, unknown)
 
-# %% ../nbs/11_pipeline.ipynb 33
+# %% ../nbs/11_pipeline.ipynb 35
 def _check_size(self, num_frames:int|None=None, height:int|None=None, width:int|None=None) -> tuple:
     "(frames, height, width) with the config's defaults; an error outside the limits, a warning outside the buckets."
     size = list(self.with_defaults(num_frames, height, width)[:3])
@@ -436,7 +449,7 @@ def _pipeline_check_size(self, num_frames:int|None=None, height:int|None=None, w
 TextToVideo.check_size = _check_size  # on the model, so anything that samples it (lesson 17's diffusers pipeline) checks alike
 TextToVideoPipeline.check_size = _pipeline_check_size
 
-# %% ../nbs/11_pipeline.ipynb 51
+# %% ../nbs/11_pipeline.ipynb 53
 DEMO_LENGTHS = (8, 16, 32)  # frame counts the demo offers (besides the model's buckets)
 DEMO_SIZES = ((24, 24), (32, 32), (48, 48), (64, 64), (32, 64), (64, 32))  # (height, width) the demo offers
 
@@ -447,7 +460,7 @@ def demo_choices(config:TextToVideoConfig) -> tuple[list, list]:
     return ([(f'{f} frames{star(f in frames)}', f) for f in sorted(frames | set(DEMO_LENGTHS))],
             [(f'{h}x{w}{star((h, w) in sizes)}', (h, w)) for h, w in sorted(sizes | set(DEMO_SIZES))])
 
-# %% ../nbs/11_pipeline.ipynb 53
+# %% ../nbs/11_pipeline.ipynb 55
 class DenoisingDemo:
     "Widget: type a prompt, press generate, scrub or play through the denoising steps of the trained model."
     def __init__(self, pipe:TextToVideoPipeline, # the pipeline to watch
@@ -466,7 +479,7 @@ class DenoisingDemo:
         self.note = W.HTML()
         self.button = W.Button(description='generate', button_style='primary')
         make_model_fn = lambda scheduler, guidance_scale: pipe.model.model_fn([self.prompt.value], guidance_scale)
-        self.explorer = DenoisingExplorer(make_model_fn, {n: pipe.model.make_scheduler(n) for n in pipe.model.samplers},
+        self.explorer = DenoisingExplorer(make_model_fn, self._schedulers(),
                                           self._noise(), pipe.model.decode_latents, num_inference_steps=c.num_inference_steps,
                                           guidance_scale=c.guidance_scale, seed=seed, scale=scale)
         self.play = W.Play(min=0, max=c.num_inference_steps, interval=150, description='play')
@@ -482,6 +495,11 @@ class DenoisingDemo:
         shape = self.pipe.model.latent_shape(1, self.length.value, *self.size.value)
         return randn(shape, make_generator(self.seed.value), self.pipe.device)
 
+    def _schedulers(self) -> dict:
+        "Each sampler's scheduler for the chosen length and size (its shift scaled to the size, if the model does so)."
+        size = (self.length.value, *self.size.value)
+        return {n: self.pipe.model.make_scheduler(n, size) for n in self.pipe.model.samplers}
+
     def _update_note(self):
         size = [self.length.value, *self.size.value]
         trained = size in self.pipe.config.buckets
@@ -490,7 +508,7 @@ class DenoisingDemo:
 
     def generate(self):
         "Sample again for the current prompt, seed, length and size, and show the first step."
-        self.explorer.x_T, self.explorer.seed = self._noise(), self.seed.value
+        self.explorer.x_T, self.explorer.seed, self.explorer.schedulers = self._noise(), self.seed.value, self._schedulers()
         self._update_note()
         self.explorer.run()
         self.explorer.step.value = 0
@@ -502,7 +520,7 @@ class DenoisingDemo:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/11_pipeline.ipynb 59
+# %% ../nbs/11_pipeline.ipynb 61
 def check_latent_size(fn:Callable) -> bool:
     "Exercise 1: fn(num_frames, height, width) -> the latent shape (f', c, h', w') of one clip for the shipped VAE."
     vae = build_vae(VAEConfig())

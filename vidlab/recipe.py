@@ -209,18 +209,21 @@ def latent_batches(caches:dict|list, # one `latent_cache`, or one per bucket (in
                    scheduler, # the training noise schedule (draws the timesteps)
                    batch_size:int, # clips per batch (of the first bucket)
                    sampler:BucketSampler|None=None, # draws each batch's bucket (needed with several caches)
+                   schedules:dict|None=None, # {bucket: noise schedule} drawing that bucket's timesteps (default: `scheduler` at all)
                   ) -> Callable:
     "data_fn(generator) for the Learner: cached latents of one bucket, noise and random timesteps, with their prompts."
-    def make_batch(cache, n, g):
+    def make_batch(cache, n, g, schedule=scheduler):
         i = torch.randint(0, len(cache['latents']), (n,), generator=g)
         x0 = cache['latents'][i]
         noise = torch.randn(x0.shape, generator=g).to(x0.device)
-        t = scheduler.sample_timesteps(n, generator=g).to(x0.device)
+        t = schedule.sample_timesteps(n, generator=g).to(x0.device)
         return dict(x0=x0, noise=noise, t=t, input_ids=cache['input_ids'][i], attention_mask=cache['attention_mask'][i])
     if isinstance(caches, dict): return lambda g: make_batch(caches, batch_size, g)
     if sampler is None or len(sampler) != len(caches): raise ValueError('several caches need a BucketSampler over their buckets')
     index = {b: c for b, c in zip(sampler.buckets, caches)}
-    return bucketed(sampler, lambda bucket, n, g: make_batch(index[tuple(bucket)], n, g))
+    schedules = {tuple(b): s for b, s in (schedules or {}).items()}
+    if set(schedules) - set(index): raise ValueError(f'schedules for sizes {sorted(set(schedules) - set(index))} that no cache holds')
+    return bucketed(sampler, lambda bucket, n, g: make_batch(index[tuple(bucket)], n, g, schedules.get(tuple(bucket), scheduler)))
 
 def fidelity_eval(n:int, # videos per check
                   seed:int=0, # which prompts and noise
@@ -234,7 +237,7 @@ def fidelity_eval(n:int, # videos per check
         return dict(fidelity=r['all'], shape=r['shape'])
     return eval_fn
 
-# %% ../nbs/12_recipe.ipynb 21
+# %% ../nbs/12_recipe.ipynb 23
 def _hand_over(module:nn.Module) -> nn.Module:
     "A trained stage, frozen for the next: no gradients left over, no grad, eval mode (as a resumed process loads it)."
     module.zero_grad(set_to_none=True)
@@ -276,7 +279,7 @@ def record_run(out:Path, # the run's folder
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(json.dumps(run).encode()))
 
-# %% ../nbs/12_recipe.ipynb 22
+# %% ../nbs/12_recipe.ipynb 24
 def _train_base(preset:str, out:Path|None, seed:int, resume:bool, progress:bool, device) -> TextToVideo:
     "Phase 1 of a progressive recipe: the base preset's model, read back when its folder holds a finished run."
     if out is not None and resume and (out / 'train_log.json').exists():  # train_log.json is written last
@@ -333,7 +336,9 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     if out is not None: cbs.append(Checkpoint(out / 'checkpoint.safetensors', every=recipe.checkpoint_every, resume=resume))
     cbs += _data_parallel(processes)  # under torchrun each process takes batch_size / processes rows; DDP averages gradients
     params = [p for p in model.parameters() if p.requires_grad]
-    learn = Learner(model, denoising_loss, latent_batches(caches if sampler else caches[0], model.noise_schedule, recipe.batch_size, sampler),
+    schedules = {tuple(b): model.make_scheduler('ddpm', b) for b in buckets}  # each size's timesteps (the same without size_shift)
+    data = latent_batches(caches if sampler else caches[0], model.noise_schedule, recipe.batch_size, sampler, schedules if sampler else None)
+    learn = Learner(model, denoising_loss, data,
                     opt=torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0), cbs=cbs, seed=seed)
     learn.fit(recipe.steps)
     learn.find_cb(EMA).copy_to(model)
@@ -351,7 +356,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
     return model
 
-# %% ../nbs/12_recipe.ipynb 41
+# %% ../nbs/12_recipe.ipynb 44
 def _phases(log:dict) -> list[tuple[int, dict]]:
     "(steps before it, log) of each phase of a run, first phase first: a progressive run's base log is the one before."
     chain = [log]
@@ -385,7 +390,7 @@ def plot_fidelity_curve(log:dict, # a train_log.json
     plt.close(fig)
     return fig
 
-# %% ../nbs/12_recipe.ipynb 44
+# %% ../nbs/12_recipe.ipynb 47
 def check_bucket_batch_size(fn, # your `bucket_batch_size(bucket, reference, batch_size) -> int`
                            ) -> bool:
     "Check token-scaled batch sizes against `BucketSampler`."

@@ -140,10 +140,11 @@ def _unit(m) -> int:
     return compression(m.vae)[0] * m.transformer.cfg.patch_size[0]
 
 def _common(pipe, num_inference_steps:int|None, sampler:str, seed:int|None, generator:torch.Generator|None) -> dict:
-    "What every task needs: the model, steps, a fresh scheduler, the generator, window, ct, pt and the piece size in frames."
+    "What every task needs: the model, steps, the sampler (checked), the generator, window, ct, pt and the piece size in frames."
     m = _parts(pipe)
     ct, pt = compression(m.vae)[0], m.transformer.cfg.patch_size[0]  # video frames per latent frame, latent frames per token
-    return dict(model=m, steps=num_inference_steps or m.config.num_inference_steps, scheduler=m.make_scheduler(sampler),
+    m.make_scheduler(sampler)  # an unknown sampler fails here, before any work
+    return dict(model=m, steps=num_inference_steps or m.config.num_inference_steps, sampler=sampler,
                 generator=make_generator(seed, generator), window=m.config.frames // ct, ct=ct, pt=pt, unit=_unit(m),
                 device=m.device)
 
@@ -181,7 +182,8 @@ def _sample(pipe, c:dict, prompts:Sequence[str], guidance_scale:float|None, tota
     window = min(c['window'], total)
     circular = kwargs.pop('circular', False)
     starts = kwargs.pop('starts', None) or window_starts(total, window, c['pt'], circular)
-    z = joint_sample(prompt_model_fn(pipe, prompts, guidance_scale), c['scheduler'], _latent_shape(pipe, total, size), window,
+    scheduler = c['model'].make_scheduler(c['sampler'], (window * c['ct'], *size))  # the size each window denoises
+    z = joint_sample(prompt_model_fn(pipe, prompts, guidance_scale), scheduler, _latent_shape(pipe, total, size), window,
                      starts, circular=circular, num_inference_steps=c['steps'], generator=c['generator'],
                      device=c['device'], **kwargs)
     if not circular: return c['model'].decode_latents(z)[0].float().cpu()
