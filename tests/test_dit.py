@@ -169,6 +169,7 @@ def test_scaled_positions_keep_the_default_grid_exact():
     assert torch.equal(a(x, 100.0, text), b(x, 100.0, text))
     assert DiTConfig(pos_grid=[4, 4, 4]).pos_grid == (4, 4, 4)  # from JSON
     with pytest.raises(ValueError, match="pos_axes must be one of \\('shorter', 'each'\\), got 'both'"): DiTConfig(pos_axes='both')
+    with pytest.raises(ValueError, match="pos_centre must be true or false, got 'yes'"): DiTConfig(pos_centre='yes')
 
 
 def test_pos_embed_any_grid_and_bf16_autocast_trains():

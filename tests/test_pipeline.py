@@ -187,10 +187,10 @@ def test_config_before_size_shift_loads_with_one_shift(tiny_dir):
 
 
 def test_config_before_pos_axes_loads_with_shorter_side_positions(tiny_dir):
-    "A transformer config written before lesson 9's pos_axes switch scaled positions by the shorter side, as 'shorter' does."
+    "A transformer config written before lesson 9's pos_axes and pos_centre: positions by the shorter side, from 0, as before."
     raw = json.loads((tiny_dir / 'config.json').read_text())
-    assert raw['transformer'].pop('pos_axes') == 'shorter'
-    assert config_from_dict(raw).transformer['pos_axes'] == 'shorter'
+    assert raw['transformer'].pop('pos_axes') == 'shorter' and raw['transformer'].pop('pos_centre') is False
+    assert config_from_dict(raw).transformer['pos_axes'] == 'shorter' and config_from_dict(raw).transformer['pos_centre'] is False
     raw['transformer']['pos_axes'] = 'longer'
     with pytest.raises(ValueError, match="pos_axes must be one of"): TextToVideo(config_from_dict(raw))
 

@@ -44,6 +44,7 @@ class DiTConfig:
     max_period:float = 10_000.0  # longest wavelength of the timestep and position sinusoids
     pos_grid:tuple|None = (4, 4, 4)  # reference tubelet grid (gf, gh, gw) of the positions (see `spacetime_pos_embed`); None: integer positions
     pos_axes:str = 'shorter'  # 'shorter': rows and columns scaled by the shorter sides' ratio; 'each': each axis spans the reference's
+    pos_centre:bool = False  # put each grid's centre at the reference grid's centre (False: both start at position 0)
 
     def __post_init__(self):
         self.patch_size = tuple(self.patch_size)  # a list from JSON becomes a tuple again
@@ -55,6 +56,7 @@ class DiTConfig:
             raise ValueError(f'patch_size must be three positive ints (pt, ph, pw), got {self.patch_size!r}')
         if self.attention not in ATTENTIONS:
             raise ValueError(f'attention must be one of {ATTENTIONS}, got {self.attention!r}')
+        if not isinstance(self.pos_centre, bool): raise ValueError(f'pos_centre must be true or false, got {self.pos_centre!r}')
         if self.pos_axes not in POS_AXES:
             raise ValueError(f'pos_axes must be one of {POS_AXES}, got {self.pos_axes!r}')
         if self.text_attention not in TEXT_ATTENTIONS:
@@ -138,6 +140,7 @@ def spacetime_pos_embed(dim:int, # token width: a multiple of 16
                         max_period:float=10_000.0, # longest wavelength
                         ref_grid:tuple|None=None, # scale positions to this grid (see `position_scales`); None: integers
                         axes:str='shorter', # how rows and columns scale (see `position_scales`)
+                        centre:bool=False, # shift each axis so the grid's centre sits at the reference's centre
                        ) -> Tensor: # (gf*gh*gw, dim) float64, tokens in patchify's order
     "3D sinusoidal positions: dim/4 channels code the frame, 3dim/8 the column, 3dim/8 the row."
     if dim % 16: raise ValueError(f'dim must be a multiple of 16 to split into t:w:h = 2:3:3 even parts, got {dim}')
@@ -145,6 +148,8 @@ def spacetime_pos_embed(dim:int, # token width: a multiple of 16
     f, h, w = torch.meshgrid(torch.arange(gf), torch.arange(gh), torch.arange(gw), indexing='ij')
     st, sh, sw = position_scales(grid, ref_grid, axes)
     f, h, w = f.double() * st, h.double() * sh, w.double() * sw  # scale 1: exactly the integer positions
+    if centre and ref_grid is not None:  # (ref - 1) / 2 is the reference's centre, (g - 1) s / 2 the grid's
+        f, h, w = [p + ((r - 1) - (g - 1) * s) / 2 for p, r, g, s in zip((f, h, w), ref_grid, grid, (st, sh, sw))]
     dt, ds = dim // 4, 3 * dim // 8
     return torch.cat([sincos_1d(dt, f.flatten(), max_period), sincos_1d(ds, w.flatten(), max_period),
                       sincos_1d(ds, h.flatten(), max_period)], -1)
@@ -390,7 +395,8 @@ class _VideoDiTLayers(nn.Module):
         "The sinusoidal positions of a grid, cached per (grid, device, dtype)."
         key = (tuple(grid), torch.device(device), dtype)
         if key not in self._pos_cache:
-            pos = spacetime_pos_embed(self.cfg.dim, grid, self.cfg.max_period, self.cfg.pos_grid, self.cfg.pos_axes)
+            pos = spacetime_pos_embed(self.cfg.dim, grid, self.cfg.max_period, self.cfg.pos_grid, self.cfg.pos_axes,
+                                      self.cfg.pos_centre)
             self._pos_cache[key] = pos.to(device, dtype)
         return self._pos_cache[key]
 

@@ -110,6 +110,8 @@ def config_from_dict(raw:dict, # parsed config.json
     if isinstance(raw, dict) and 'size_shift' not in raw: raw = {**raw, 'size_shift': False}  # before lesson 7's size_shift
     if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'pos_axes' not in raw['transformer']:
         raw = {**raw, 'transformer': {**raw['transformer'], 'pos_axes': 'shorter'}}  # before lesson 9's pos_axes option
+    if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'pos_centre' not in raw['transformer']:
+        raw = {**raw, 'transformer': {**raw['transformer'], 'pos_centre': False}}  # before lesson 9's pos_centre option
     _check_fields(raw, {f.name for f in fields(TextToVideoConfig)}, where)
     for k, (cls, derived) in _PART_FIELDS.items():
         part = {n: v for n, v in raw[k].items() if n != 'kind'} if k == 'text_encoder' and isinstance(raw[k], dict) else raw[k]
