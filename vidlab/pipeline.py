@@ -85,6 +85,8 @@ _PART_FIELDS = {  # config key -> (the part's config class, fields derived by Te
     'vae': (VAEConfig, set())}
 _V1_FIELDS = {'frames', 'size', 'max_length', 'guidance_scale', 'num_inference_steps', 'text_encoder', 'transformer',
               'vae', 'objective', 'scheduler'}  # config.json before buckets
+_ADDED_FIELDS = {None: dict(size_shift=False),  # part (None: the config itself) -> fields added later, with the value before
+                 'transformer': dict(text_attention='cross', pos_axes='shorter', pos_centre=False)}  # lessons 7 and 9's options
 
 def _check_fields(d, allowed:set, where:str):
     if not isinstance(d, dict): raise ValueError(f'{where} must be a JSON object, got {type(d).__name__}')
@@ -105,13 +107,9 @@ def config_from_dict(raw:dict, # parsed config.json
         f, s = raw.pop('frames'), raw.pop('size')
         raw.update(buckets=[[f, s, s]], num_frames=f, height=s, width=s)
         for k in ('text_encoder', 'transformer'): raw[k] = _part_dict(_PART_FIELDS[k][0], raw[k], _PART_FIELDS[k][1])
-    if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'text_attention' not in raw['transformer']:
-        raw = {**raw, 'transformer': {**raw['transformer'], 'text_attention': 'cross'}}  # before lesson 9's joint option
-    if isinstance(raw, dict) and 'size_shift' not in raw: raw = {**raw, 'size_shift': False}  # before lesson 7's size_shift
-    if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'pos_axes' not in raw['transformer']:
-        raw = {**raw, 'transformer': {**raw['transformer'], 'pos_axes': 'shorter'}}  # before lesson 9's pos_axes option
-    if isinstance(raw, dict) and isinstance(raw.get('transformer'), dict) and 'pos_centre' not in raw['transformer']:
-        raw = {**raw, 'transformer': {**raw['transformer'], 'pos_centre': False}}  # before lesson 9's pos_centre option
+    if isinstance(raw, dict):  # fields added since: a folder written before them loads as what it was trained with
+        raw = {**_ADDED_FIELDS[None], **raw}
+        if isinstance(raw.get('transformer'), dict): raw['transformer'] = {**_ADDED_FIELDS['transformer'], **raw['transformer']}
     _check_fields(raw, {f.name for f in fields(TextToVideoConfig)}, where)
     for k, (cls, derived) in _PART_FIELDS.items():
         part = {n: v for n, v in raw[k].items() if n != 'kind'} if k == 'text_encoder' and isinstance(raw[k], dict) else raw[k]
