@@ -15,9 +15,9 @@ from .core import figure_image, png_bytes, try_answer, check_answer, upscale, vi
 # %% auto 0
 __all__ = ['BETA_SCHEDULES', 'COSINE_S', 'MAX_BETA', 'SCHEDULE_PRESETS', 'PREDICTION_TYPES', 'TIMESTEP_SPACINGS', 'expand_like',
            'forward_noise', 'cosine_alpha_bar', 'make_betas', 'alpha_bars', 'snr', 'schedule_curves', 'plot_schedules',
-           'to_x0_eps', 'from_x0_eps', 'convert_prediction', 'randn', 'spaced_timesteps', 'shift_sigmas', 'size_shift',
-           'SchedulerConfig', 'SchedulerOutput', 'Scheduler', 'VPSchedule', 'FlowSchedule', 'noised_clip',
-           'ScheduleExplorer', 'check_add_noise', 'check_alpha_bars', 'check_x0_from_v']
+           'to_x0_eps', 'from_x0_eps', 'convert_prediction', 'randn', 'spaced_timesteps', 'shift_sigmas',
+           'shift_at_size', 'SchedulerConfig', 'SchedulerOutput', 'Scheduler', 'VPSchedule', 'FlowSchedule',
+           'noised_clip', 'ScheduleExplorer', 'check_add_noise', 'check_alpha_bars', 'check_x0_from_v']
 
 # %% ../nbs/07_diffusion.ipynb 7
 def expand_like(v:Tensor, # a scalar or one value per sample, shape () or (b,)
@@ -191,7 +191,7 @@ def shift_sigmas(sigmas:Tensor, # noise levels in [0, 1]
     return shift * sigmas / (1 + (shift - 1) * sigmas)
 
 # %% ../nbs/07_diffusion.ipynb 33
-def size_shift(shift:float, # the shift at the reference size
+def shift_at_size(shift:float, # the shift at the reference size
                size:Sequence[int], # (frames, height, width) trained or sampled
                reference:Sequence[int], # (frames, height, width) at which `shift` holds
               ) -> float:

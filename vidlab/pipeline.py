@@ -19,7 +19,7 @@ from .data import VOCAB
 from .tokenizer import BPETokenizer, caption_tokenizer
 from .text_encoder import TextEncoderConfig, build_text_encoder, text_width
 from .vae import VAEConfig, build_vae, encode_video, decode_video, compression
-from .diffusion import randn, size_shift
+from .diffusion import randn, shift_at_size
 from .samplers import DDPMScheduler, DDIMScheduler, FlowMatchEulerScheduler, SchedulerOutput, sample
 from .dit import DiTConfig, VideoDiT, TextContext
 
@@ -163,7 +163,7 @@ class TextToVideo(nn.Module):
         cls, settings = SAMPLERS[self.config.objective][sampler]
         schedule = dict(self.config.scheduler)
         if self.config.size_shift and size is not None:
-            schedule['shift'] = size_shift(schedule['shift'], size, self.config.default_size)
+            schedule['shift'] = shift_at_size(schedule['shift'], size, self.config.default_size)
         return cls(**schedule, **settings)
 
     @property
