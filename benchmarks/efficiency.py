@@ -139,7 +139,7 @@ if 'caching' in a.parts:
     naive = s + (steps - 1) * fn_time
     rows.append(row('caching', 'smart caching: the prompt', f'text encoded once per video ({n_calls} call), not per step',
                     baseline_fidelity(), s, naive, fp32_bytes,
-                    note=f'built into the pipeline (lesson 11); per-step encoding would add {naive / s - 1:.0%}'))
+                    note=f'built into the pipeline (lesson 12); per-step encoding would add {naive / s - 1:.0%}'))
     cps = {th: E.cached(pipe, th) for th in a.thresholds}
     s = timed(dict(base=pipe, **{str(th): c for th, c in cps.items()}))
     curve = []

@@ -10,7 +10,7 @@ generated videos' mean frame-to-frame change against real clips; with --buckets,
 --restart K starts the sampler from each real clip's own latents noised to step K of the schedule (SDEdit from the
 truth; 0: from pure noise) and judges the result against the clip's caption; the last column is the VAE's
 reconstruction of the same clips. A share that climbs with K says the misses are decided at the noise levels before
-step K (the transformer's); one that stays at the VAE's says the VAE is the ceiling (lesson 12).
+step K (the transformer's); one that stays at the VAE's says the VAE is the ceiling (lesson 14).
 """
 import argparse, time, warnings
 import torch

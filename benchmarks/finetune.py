@@ -1,6 +1,6 @@
 """Fine-tuning the shipped model on a new colour (purple): full fine-tuning vs LoRA (ranks 1, 4, 16) vs a transformer
 trained from scratch on the same clips; new-concept fidelity, old-prompt fidelity (forgetting), steps, minutes, bytes;
-and the clips-needed curve (LoRA, 8 to 512 clips). Writes the figures lesson 19 shows (vidlab/assets/finetune.json).
+and the clips-needed curve (LoRA, 8 to 512 clips). Writes the figures lesson 21 shows (vidlab/assets/finetune.json).
 With --buckets, also the LoRA r=4 fine-tune's fidelity at every bucket (size) of the base model, which the fine-tune
 only saw at its default size; --buckets-of ADAPTER measures that for an adapter already trained and adds it to --out.
 

@@ -4,7 +4,7 @@ and our sampling loop against the same model driven by diffusers' scheduler; bat
     python benchmarks/generation.py [--threads 2] [--steps 25] [--batch 64] [--repeats 5]
 """
 import argparse, time, statistics
-import vidlab  # before torch: its OpenMP wait setting (lesson 18) applies only if it comes first, as for a user
+import vidlab  # before torch: its OpenMP wait setting (lesson 20) applies only if it comes first, as for a user
 import torch
 from vidlab.pipeline import TextToVideoPipeline
 from vidlab.dit import count_flops

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Recipe arms for the shipped text-to-video model: train a new transformer over a model folder's frozen VAE and text
 encoder with the pipeline's own training functions, then judge it with `evaluate_pipeline` (seen and held-out
-combinations, frame-to-frame change against real clips). The second table of lesson 10 came from these runs.
+combinations, frame-to-frame change against real clips). The second table of lesson 11 came from these runs.
 
     python benchmarks/pipeline_recipe.py --model runs/default --objective flow --steps 3500      # the shipped recipe
     python benchmarks/pipeline_recipe.py --model runs/default --objective v_prediction --steps 2000

@@ -1,5 +1,5 @@
 """Is a training recipe robust? Train it from scratch at several seeds and judge every bucket of each model (issue 13,
-lesson 12's "What ten minutes buy").
+lesson 14's "What ten minutes buy").
 
     python benchmarks/recipe_seeds.py --seeds 1 2 --out runs/seeds      # the `progressive` preset as it ships, two seeds
     python benchmarks/recipe_seeds.py --seeds 1 2 --set steps=7000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/E
@@ -8,6 +8,7 @@ lesson 12's "What ten minutes buy").
     python benchmarks/recipe_seeds.py --seeds 1 2 --transformer-set text_attention=joint --set steps=10000 bucket_weights=4,1,1,3,1,2,6,6 --out runs/J
     python benchmarks/recipe_seeds.py --seeds 1 2 --base-set vae_buckets=16x32x32,16x24x24,8x32x32 --out runs/V  # the VAE on 3 sizes
     python benchmarks/recipe_seeds.py --seeds 1 2 3 --model-set size_shift=true --out runs/S  # lesson 7's shift per size
+    python benchmarks/recipe_seeds.py --seeds 1 2 3 --parallel --transformer-set positions=rotary --out runs/R  # lesson 9's RoPE, both phases
     python benchmarks/recipe_seeds.py --seeds 1 2 --set ... --out runs/E --guidance 2 3   # trained seeds are read back, judged again
 
 `--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1),
@@ -18,7 +19,7 @@ back, an interrupted one resumed, one made with other settings refused. `--paral
 thread each: then only quality counts, not the times (time a recipe alone with `vidlab train`). Prints each seed's
 training time, then per bucket the seen / held-out share of videos with every attribute right, per seed and guidance
 scale, the lowest and the mean share of each column, and the standard error of a share near the 90% target (lesson
-12: on 128 videos a share of .89 is one video short and no evidence of a miss).
+14: on 128 videos a share of .89 is one video short and no evidence of a miss).
 """
 import argparse, dataclasses, json, subprocess, sys, time, warnings
 from pathlib import Path
@@ -141,7 +142,7 @@ for size in config.buckets:
         row.append(f"{r['seen']['all']:.3f} / {r['held-out']['all']:.3f}")
     print(f"{'x'.join(map(str, size)):>15s} " + ' '.join(f'{v:>14s}' for v in row), flush=True)
 print(f"{'lowest':>15s} " + ' '.join(f'{min(shares[c]):>14.3f}' for c in cols))
-print(f"{'mean':>15s} " + ' '.join(f'{sum(shares[c]) / len(shares[c]):>14.3f}' for c in cols))  # lesson 12 compares recipes by both
+print(f"{'mean':>15s} " + ' '.join(f'{sum(shares[c]) / len(shares[c]):>14.3f}' for c in cols))  # lesson 14 compares recipes by both
 se = (TARGET * (1 - TARGET) / a.n) ** 0.5  # binomial: a share's standard error near the target
 print(f'(one standard error of a share near {TARGET:.0%} on {a.n} videos: {se:.3f}; judge a size near the target again on '
       f'more videos: benchmarks/fidelity.py --buckets --n {4 * a.n} --model {out}/seedS --sizes FxHxW)')

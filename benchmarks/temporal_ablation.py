@@ -1,4 +1,4 @@
-"""Temporal ablation (lesson 13) and video-task success rates (lesson 14): the one source of the figures they quote.
+"""Temporal ablation (lesson 15) and video-task success rates (lesson 16): the one source of the figures they quote.
 
 Per-frame image generation against joint video diffusion, same training budget.
 
@@ -12,10 +12,10 @@ storyboard, loop); --model measures another saved model, --num-inference-steps o
 wall time last; the lessons quote the tables and times this script printed (they name the command).
 
     python benchmarks/temporal_ablation.py --threads 1           # the full ablation on the shipped model (12 steps)
-    python benchmarks/temporal_ablation.py --threads 1 --model vidlab/assets/single   # as lesson 13 quotes it: the
+    python benchmarks/temporal_ablation.py --threads 1 --model vidlab/assets/single   # as lesson 15 quotes it: the
         # same frozen VAE, calibration and text encoder as the shipped model, so the same training; sampled in 25 steps
     python benchmarks/temporal_ablation.py --steps 300 --prompts 48
-    python benchmarks/temporal_ablation.py --capabilities --cases 32   # lesson 14's success rates
+    python benchmarks/temporal_ablation.py --capabilities --cases 32   # lesson 16's success rates
     python benchmarks/temporal_ablation.py --capabilities --cases 32 --num-inference-steps 25   # and with more steps
     python benchmarks/temporal_ablation.py --capabilities --cases 32 --model vidlab/assets/single   # the single-size model
 """

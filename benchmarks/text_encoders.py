@@ -1,4 +1,4 @@
-"""Text towers in the text slot, all else equal (lesson 17): our encoder vs transformers' CLIPTextModel (and T5EncoderModel),
+"""Text towers in the text slot, all else equal (lesson 19): our encoder vs transformers' CLIPTextModel (and T5EncoderModel),
 each built from the same small sizes at random initialisation and frozen as in the recipe, each model trained by
 `train_text_to_video` on the same preset, seed, steps and VAE, then judged by `evaluation.evaluate_pipeline`.
 
@@ -6,7 +6,7 @@ each built from the same small sizes at random initialisation and frozen as in t
                                        [--vae vidlab/assets/default | --vae train] [--json vidlab/assets/text_encoders.json]
 
 Every arm starts from one VAE folder (default: the shipped model's, which the default preset trained with seed 0 as
-its phase 1: the same weights and latent calibration as `vidlab/assets/single`'s; `--vae train` trains one per arm). Prints the table; writes the JSON (after each arm) that lesson 17 reads.
+its phase 1: the same weights and latent calibration as `vidlab/assets/single`'s; `--vae train` trains one per arm). Prints the table; writes the JSON (after each arm) that lesson 19 reads.
 """
 import argparse, json
 from pathlib import Path

@@ -3,7 +3,7 @@ recipe's training step as a share of it, in fp32 and under bf16 autocast, with t
 start (is bf16 as accurate?). With --buckets: the cost of one transformer training step in each bucket of the bucketed
 preset, at the batch size `BucketSampler` gives it (token-scaled), relative to the reference bucket. With --processes:
 the default recipe's step (global batch 32) in one process of 1 and of N threads, and data-parallel in N processes of
-1 thread each (torchrun, gloo; lesson 17), side by side: how to spend N cores on a model this small.
+1 thread each (torchrun, gloo; lesson 19), side by side: how to spend N cores on a model this small.
 
     python benchmarks/training.py [--threads 1] [--steps 40] [--fit 150]
     python benchmarks/training.py --buckets [--threads 1] [--steps 20]
@@ -13,7 +13,7 @@ the default recipe's step (global batch 32) in one process of 1 and of N threads
 
 With --depths: the `progressive` preset's phase-2 step (its bucket draws and callbacks, as `train_text_to_video` runs
 it) with a transformer of each depth, timed in turns of --steps steps, six turns each, so both see the same machine.
-With --text-attention: the same, with the prompt read by cross-attention or by joint attention (lesson 9).
+With --text-attention: the same, with the prompt read by cross-attention or by joint attention (lesson 10).
 
 Prints one JSON line per measurement.
 """
@@ -160,7 +160,7 @@ if __name__ == '__main__':
     p.add_argument('--processes', type=int, default=None, help='threads against data-parallel processes on this many cores')
     p.add_argument('--depths', type=int, nargs='+', default=None, help="the progressive preset's phase-2 step at these transformer depths")
     p.add_argument('--text-attention', nargs='+', default=None, choices=TEXT_ATTENTIONS,
-                   help="the same step with these ways of reading the prompt (lesson 9: 'cross', 'joint')")
+                   help="the same step with these ways of reading the prompt (lesson 10: 'cross', 'joint')")
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one process of a --processes run
     a = p.parse_args()
     if a.processes is not None and a.processes < 2: p.error(f'--processes must be at least 2, got {a.processes}')

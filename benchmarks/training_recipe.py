@@ -1,4 +1,4 @@
-"""The measurements behind the text-to-video training recipe (lesson 10's table): one arm per call, judged by the
+"""The measurements behind the text-to-video training recipe (lesson 11's table): one arm per call, judged by the
 evaluator on generated videos of seen and held-out combinations, with the model's sensitivity to each attribute.
 
     python benchmarks/training_recipe.py --vae default --steps 800                       # video VAE, frozen text encoder, flow

@@ -13,7 +13,7 @@ reconstructions of held-out clips (attribute combinations never seen in training
 PSNR and fidelity lesson 06 quotes for the shipped model come from `--pretrained vidlab/assets/default`.
 """
 import argparse, json, os, time
-import vidlab  # first, before torch loads OpenMP: it sets the threads' wait (a short spin, then sleep; lesson 18), fast
+import vidlab  # first, before torch loads OpenMP: it sets the threads' wait (a short spin, then sleep; lesson 20), fast
 # on a quiet machine and on a busy one (libgomp's long spin made 2-thread training 10x slower on a busy 2-core machine)
 import torch
 from vidlab.vae import VAE_PRESETS

@@ -1,6 +1,6 @@
 """The learner's path, in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-(a) JupyterLab on localhost: the pipeline lesson opens with its stored pictures; its denoising demo runs in a kernel,
+(a) JupyterLab on localhost: the demo lesson opens with its stored pictures; its denoising demo runs in a kernel,
     **generate** and the **step** slider change the picture; lesson 7's `ScheduleExplorer` responds the same way.
 (b) The course site (`python tools/site.py --out DIR`) served on localhost: every page loads (200) with no console
     error, no broken image, no dead relative link; the static denoising scrubber changes its picture when its slider
@@ -176,13 +176,13 @@ def test_lab_course_map_pictures_load(lab_page, lab):
     lab_page.watch.assert_offline()
 
 
-def test_lab_pipeline_lesson_opens_with_its_pictures(lab_page, lab):
-    "A learner who opens the pipeline lesson sees the denoising demo's stored picture before running anything."
-    open_notebook(lab_page, lab, '11_pipeline.ipynb')
-    heading = lab_page.locator('.jp-MarkdownOutput h2', has_text='Watching it denoise')
+def test_lab_demo_lesson_opens_with_its_pictures(lab_page, lab):
+    "A learner who opens the demo lesson sees the denoising demo's stored picture before running anything."
+    open_notebook(lab_page, lab, '13_demo.ipynb')
+    heading = lab_page.locator('.jp-MarkdownOutput h2', has_text='The demo')
     heading.scroll_into_view_if_needed()
     expect()(heading).to_be_visible()
-    src = lesson_cell(NBS / '11_pipeline.ipynb', r'(?m)^demo = DenoisingDemo\(')
+    src = lesson_cell(NBS / '13_demo.ipynb', r'(?m)^demo = DenoisingDemo\(')
     cell = lab_page.locator('.jp-CodeCell').filter(has=lab_page.locator('.jp-InputArea', has_text=src.strip().splitlines()[0]))
     expect()(cell).to_have_count(1)
     cell.scroll_into_view_if_needed()
@@ -190,7 +190,7 @@ def test_lab_pipeline_lesson_opens_with_its_pictures(lab_page, lab):
     out = cell.locator('.jp-OutputArea')
     assert 'VBox(' not in out.inner_text(), 'the stored demo output is a widget repr, not a picture of its state'
     imgs = out.locator('img')
-    assert imgs.count() > 0, '11_pipeline.ipynb stores no picture for the denoising demo (run the lesson, keep outputs)'
+    assert imgs.count() > 0, '13_demo.ipynb stores no picture for the denoising demo (run the lesson, keep outputs)'
     expect()(imgs.first).to_be_visible()
     assert imgs.first.evaluate('img => img.complete && img.naturalWidth > 0'), 'the stored demo picture does not load'
     shot(lab_page, 'lesson_jupyterlab.png')  # again, with the picture loaded
@@ -198,13 +198,13 @@ def test_lab_pipeline_lesson_opens_with_its_pictures(lab_page, lab):
 
 
 def test_lab_denoising_demo_generate_and_step(lab_page, lab):
-    "The pipeline lesson's demo in a kernel: generate, then the step slider, each change the picture."
+    "The demo lesson's widget in a kernel: generate, then the step slider, each change the picture."
     _, _, root = lab
-    show = lesson_cell(NBS / '11_pipeline.ipynb', r'(?m)^demo = DenoisingDemo\(')  # the lesson's own cell that shows the demo
-    bh.write_notebook(root / '_11_pipeline_demo.ipynb', [
-        "from vidlab.pipeline import *\npipe = TextToVideoPipeline.from_pretrained(device='cpu')", show])
-    open_notebook(lab_page, lab, '_11_pipeline_demo.ipynb')
-    run_all(lab_page, lab, '_11_pipeline_demo.ipynb', 'button.widget-button')
+    show = lesson_cell(NBS / '13_demo.ipynb', r'(?m)^demo = DenoisingDemo\(')  # the lesson's own cell that shows the demo
+    bh.write_notebook(root / '_13_demo.ipynb', [
+        "from vidlab.pipeline import *\nfrom vidlab.demo import *\npipe = TextToVideoPipeline.from_pretrained(device='cpu')", show])
+    open_notebook(lab_page, lab, '_13_demo.ipynb')
+    run_all(lab_page, lab, '_13_demo.ipynb', 'button.widget-button')
     out = lab_page.locator('.jp-OutputArea-output').filter(has=lab_page.locator('button.widget-button', has_text='generate'))
     panel, label = out.locator('img.widget-image').first, out.locator('.widget-html-content', has_text=re.compile(r'^step '))
     expect()(label).to_contain_text('step 0 /')
@@ -358,11 +358,11 @@ def test_site_every_page_loads_clean(page, site, served):
 
 
 def test_site_static_scrubber(page, site, served):
-    "21_pages.html: moving the denoising scrubber's slider changes the frame it shows, with no kernel behind the page."
-    page.goto(f'{served}/21_pages.html', wait_until='load')  # a static page: after load, all of it is there
+    "23_pages.html: moving the denoising scrubber's slider changes the frame it shows, with no kernel behind the page."
+    page.goto(f'{served}/23_pages.html', wait_until='load')  # a static page: after load, all of it is there
     rng = page.locator('input.vidlab-scrubber[type="range"]').last  # the lesson's last scrubber: the denoising demo's
     assert rng.count() == 1 and page.locator('img.vidlab-scrubber-frame').count() > 0, \
-        '21_pages.html has no static scrubber (input.vidlab-scrubber of type range and img.vidlab-scrubber-frame)'
+        '23_pages.html has no static scrubber (input.vidlab-scrubber of type range and img.vidlab-scrubber-frame)'
     container = rng.locator('xpath=ancestor::*[.//img[contains(@class, "vidlab-scrubber-frame")]][1]')
     frame = container.locator('img.vidlab-scrubber-frame').first  # the frame beside this slider
     expect()(rng).to_be_visible()
@@ -381,7 +381,7 @@ def test_site_static_scrubber(page, site, served):
     expect()(rng).not_to_have_value(v1)
     expect()(frame).not_to_have_attribute('src', src1)
     shot(container, 'static_scrubber.png')
-    page.goto(f'{served}/11_pipeline.html')
+    page.goto(f'{served}/12_pipeline.html')
     shot(page, 'lesson_page.png')
     page.watch.assert_offline()
 

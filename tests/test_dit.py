@@ -4,8 +4,9 @@ import pytest
 import torch
 import torch.nn as nn
 from hypothesis import given, settings, strategies as st, HealthCheck
-from vidlab.dit import (DiTConfig, VideoDiT, DiTBlock, patch_grid, patchify, unpatchify, spacetime_pos_embed,
-                        position_scales, temporal_attention, forward_flops, attention_flops, count_flops)
+from vidlab.dit import (DiTConfig, VideoDiT, DiTBlock, patch_grid, patchify, unpatchify, temporal_attention, forward_flops,
+                        attention_flops, count_flops)
+from vidlab.positions import spacetime_pos_embed, position_scales
 
 torch.set_num_threads(1)
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -195,7 +196,7 @@ def test_flops_counted_match_attention_formula():
 
 
 def test_joint_text_attention_model_round_trip(tmp_path):
-    "A joint-attention model (lesson 9's MM-DiT switch) builds without cross layers, samples, saves and loads exactly."
+    "A joint-attention model (lesson 10's MM-DiT switch) builds without cross layers, samples, saves and loads exactly."
     from dataclasses import replace
     from vidlab.pipeline import TextToVideo, TextToVideoPipeline, TINY
     cfg = replace(TINY, transformer={**TINY.transformer, 'attention': 'full', 'text_attention': 'joint'})
@@ -211,3 +212,20 @@ def test_joint_text_attention_model_round_trip(tmp_path):
     assert a.shape == (16, 32, 32, 3) and (a == b).all()
     with pytest.raises(ValueError, match="needs attention='full'"):
         TextToVideo(replace(TINY, transformer={**TINY.transformer, 'text_attention': 'joint', 'attention': 'factorized'}))
+
+
+def test_rotary_positions_see_only_offsets():
+    "A rotary model's self-attention sees offsets only: moving every position by the same amount (pos_centre) changes nothing."
+    torch.manual_seed(0)
+    x, text = torch.randn(2, 4, 4, 8, 16), torch.randn(2, 5, 128)  # a landscape latent grid (4, 4, 8)
+    outs = {}
+    for positions in ('absolute', 'rotary'):
+        for centre in (False, True):
+            model = VideoDiT(DiTConfig(dim=64, heads=4, attention='full', positions=positions, pos_centre=centre), seed=0)
+            g = torch.Generator().manual_seed(1)  # the same weights for every variant
+            for p in model.parameters(): p.data.add_(0.05 * torch.randn(p.shape, generator=g))  # leave adaLN-Zero's identity
+            outs[positions, centre] = model(x, 500.0, text)
+    torch.testing.assert_close(outs['rotary', False], outs['rotary', True], atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(outs['absolute', False], outs['absolute', True], atol=1e-3)
+    for size in [(2, 6, 6), (8, 16, 16), (4, 16, 8)]:  # any length and size
+        assert model(torch.randn(1, size[0], 4, *size[1:]), 10.0, text[:1]).shape == (1, size[0], 4, *size[1:])

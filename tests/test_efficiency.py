@@ -1,4 +1,4 @@
-"Lesson 18 (efficiency): quantization bounds, pruning shapes, step-cache exactness, options as pipelines, encoding, thread policy."
+"Lesson 20 (efficiency): quantization bounds, pruning shapes, step-cache exactness, options as pipelines, encoding, thread policy."
 import json, math, os, subprocess, sys
 from pathlib import Path
 import numpy as np

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 20's exercises: each check passes them and fails a typical wrong answer (with a hint)."
+"Reference solutions of lesson 22's exercises: each check passes them and fails a typical wrong answer (with a hint)."
 import argparse
 from vidlab.cli import bounded, check_fps_type, check_add_captions
 

@@ -1,7 +1,7 @@
-"Reference solutions of lesson 09's exercises: each check passes them, and rejects a typical wrong answer with a hint."
+"Reference solutions of lesson 10's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 import math
 import torch
-from vidlab.dit import check_tubelets, check_sincos, check_attention_pairs
+from vidlab.dit import check_tubelets, check_attention_pairs
 
 torch.set_num_threads(1)
 
@@ -11,12 +11,6 @@ def tubelets(x, patch_size):
     pt, ph, pw = patch_size
     x = x.reshape(b, f // pt, pt, c, h // ph, ph, w // pw, pw)  # b gf pt c gh ph gw pw
     return x.permute(0, 1, 4, 6, 3, 2, 5, 7).reshape(b, (f // pt) * (h // ph) * (w // pw), c * pt * ph * pw)
-
-
-def sincos(dim, pos):
-    omega = 10000.0 ** (-torch.arange(dim // 2, dtype=torch.float64) * 2 / dim)
-    angles = pos.double()[:, None] * omega
-    return torch.cat([angles.sin(), angles.cos()], -1)
 
 
 def attention_pairs(grid, kind):
@@ -38,17 +32,6 @@ def test_tubelets(capsys):
     assert '(batch, tokens, c*pt*ph*pw)' in capsys.readouterr().out
     assert check_tubelets(unfinished) is False
     assert 'NotImplementedError' in capsys.readouterr().out
-
-
-def test_sincos(capsys):
-    assert check_sincos(sincos) is True
-    assert 'Correct: sincos' in capsys.readouterr().out
-    cos_first = lambda d, p: sincos(d, p).roll(d // 2, -1)  # cosines first (the timestep embedding's order)
-    assert check_sincos(cos_first) is False
-    assert 'first dim/2 columns sin' in capsys.readouterr().out
-    assert check_sincos(lambda d, p: sincos(d, p)[:, : d // 2]) is False
-    assert 'give shape' in capsys.readouterr().out
-    assert check_sincos(unfinished) is False
 
 
 def test_attention_pairs(capsys):

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 17's exercises (off the reader's path): each check passes them and fails a wrong answer."
+"Reference solutions of lesson 19's exercises (off the reader's path): each check passes them and fails a wrong answer."
 import json
 from vidlab.ecosystem import check_parts, check_heun_pipeline, to_diffusers, scheduler_by_name
 

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 18's exercises (off the reader's path): each check passes them and fails a typical wrong answer."
+"Reference solutions of lesson 20's exercises (off the reader's path): each check passes them and fails a typical wrong answer."
 import math
 import numpy as np
 import torch

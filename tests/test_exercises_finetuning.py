@@ -1,4 +1,4 @@
-"Reference solutions of lesson 19's exercises: each check passes them and fails (with a hint) a typical wrong answer."
+"Reference solutions of lesson 21's exercises: each check passes them and fails (with a hint) a typical wrong answer."
 from vidlab.finetuning import check_lora_forward, check_merge, check_lora_numbers
 
 

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 21's exercises: each check passes them, and rejects a typical wrong answer with a hint."
+"Reference solutions of lesson 23's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 import base64
 from vidlab.core import png_bytes
 from vidlab.pages import check_data_uri, check_stack

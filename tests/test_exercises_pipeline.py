@@ -1,4 +1,4 @@
-"Reference solutions of lesson 11's exercises: each check passes them and fails (with a hint) a typical wrong answer."
+"Reference solutions of lesson 12's exercises: each check passes them and fails (with a hint) a typical wrong answer."
 import math
 from vidlab.pipeline import check_latent_size, check_frames_argument, check_nearest_bucket
 

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 12's exercises: each check passes them, and rejects a typical wrong answer with a hint."
+"Reference solutions of lesson 14's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 import math
 import torch
 from vidlab.recipe import check_bucket_batch_size, check_cache_sizes

@@ -1,4 +1,4 @@
-"Reference solutions of lesson 10's exercises: each check passes them, and rejects a typical wrong answer with a hint."
+"Reference solutions of lesson 11's exercises: each check passes them, and rejects a typical wrong answer with a hint."
 import math
 import torch
 from vidlab.training import check_lr_multiplier, check_clip_by_norm

@@ -1,4 +1,4 @@
-"Fine-tuning (lesson 19) on tiny models: the opt-in concept, new words, LoRA, adapters, the recipe, resume, bad folders."
+"Fine-tuning (lesson 21) on tiny models: the opt-in concept, new words, LoRA, adapters, the recipe, resume, bad folders."
 import json
 from dataclasses import replace
 import numpy as np
@@ -238,7 +238,7 @@ def test_fidelity_measure(base_dir, bucketed_dir):
 
 
 def test_shipped_figures_meet_the_targets():
-    "The figures lesson 19 shows, as benchmarks/finetune.py wrote them (the lesson draws their table and picture)."
+    "The figures lesson 21 shows, as benchmarks/finetune.py wrote them (the lesson draws their table and picture)."
     res = json.loads((default_model_dir().parent / 'finetune.json').read_text())
     base_old = res['base']['old']
     lora = [r for r in res['table'] if r['method'].startswith('lora')]
@@ -247,7 +247,7 @@ def test_shipped_figures_meet_the_targets():
     assert best['new'] >= 0.9 and best['old'] >= 0.95 * base_old  # the issue's targets
     assert all(r['bytes'] <= 0.1 * res['base_bytes'] for r in lora)
     buckets = json.loads((default_model_dir() / 'config.json').read_text())['buckets']
-    assert [r['bucket'] for r in res['buckets']] == buckets  # measured on the shipped model's sizes (lesson 19's second table)
+    assert [r['bucket'] for r in res['buckets']] == buckets  # measured on the shipped model's sizes (lesson 21's second table)
 
 
 def test_add_lora_joint_blocks_takes_the_layers_they_have():

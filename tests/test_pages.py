@@ -1,4 +1,4 @@
-"Pages without a kernel (lesson 21): widget snapshots and the static scrubber, which tools/site.py and tools/execute.py rely on."
+"Pages without a kernel (lesson 23): widget snapshots and the static scrubber, which tools/site.py and tools/execute.py rely on."
 import numpy as np, pytest
 from vidlab.core import png_bytes
 from vidlab.pages import Scrubber, widget_snapshot, with_snapshot, snapshot_widgets

@@ -40,7 +40,7 @@ def test_shipped_model_follows_prompts(pipe):
 
 
 def test_shipped_model_follows_prompts_at_its_buckets(pipe):
-    "Every size the shipped model lists in its config (lesson 12's table: 32-64 per split; this is a coarse check)."
+    "Every size the shipped model lists in its config (lesson 14's table: 32-64 per split; this is a coarse check)."
     right = {}
     for size in pipe.config.buckets:
         r = evaluate_pipeline(pipe, n=8, seed=5, size=size)
@@ -170,7 +170,7 @@ def test_config_before_buckets_still_loads():
 
 
 def test_config_before_joint_attention_loads_as_cross(tiny_dir):
-    "A transformer config written before lesson 9's text_attention switch used cross-attention, the only kind there was."
+    "A transformer config written before lesson 10's text_attention switch used cross-attention, the only kind there was."
     raw = json.loads((tiny_dir / 'config.json').read_text())
     del raw['transformer']['text_attention']
     assert config_from_dict(raw).transformer['text_attention'] == 'cross'
@@ -187,12 +187,24 @@ def test_config_before_size_shift_loads_with_one_shift(tiny_dir):
 
 
 def test_config_before_pos_axes_loads_with_shorter_side_positions(tiny_dir):
-    "A transformer config written before lesson 9's pos_axes and pos_centre: positions by the shorter side, from 0, as before."
+    "A transformer config written before lesson 10's pos_axes and pos_centre: positions by the shorter side, from 0, as before."
     raw = json.loads((tiny_dir / 'config.json').read_text())
     assert raw['transformer'].pop('pos_axes') == 'shorter' and raw['transformer'].pop('pos_centre') is False
     assert config_from_dict(raw).transformer['pos_axes'] == 'shorter' and config_from_dict(raw).transformer['pos_centre'] is False
     raw['transformer']['pos_axes'] = 'longer'
     with pytest.raises(ValueError, match="pos_axes must be one of"): TextToVideo(config_from_dict(raw))
+
+
+def test_config_before_rotary_positions_loads_as_absolute(tiny_dir, tmp_path):
+    "A transformer config written before lesson 9's rotary positions: sinusoids added to the tokens, as before; a rotary model round-trips."
+    raw = json.loads((tiny_dir / 'config.json').read_text())
+    assert raw['transformer'].pop('positions') == 'absolute' and raw['transformer'].pop('rope_period') == 100.0
+    assert config_from_dict(raw).transformer['positions'] == 'absolute'
+    raw['transformer']['positions'] = 'relative'
+    with pytest.raises(ValueError, match="positions must be one of"): TextToVideo(config_from_dict(raw))
+    rotary = TextToVideo(replace(TINY, transformer={**TINY.transformer, 'positions': 'rotary'}), seed=0)
+    back = TextToVideo.from_pretrained(rotary.save_pretrained(tmp_path / 'rotary'))
+    assert back.transformer.cfg.positions == 'rotary' and all(b.rope is not None for b in back.transformer.blocks)
 
 
 def test_int32_tensor_is_refused(tiny_dir, tmp_path):

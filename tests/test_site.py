@@ -131,7 +131,7 @@ def test_site_executed_copies_replace_their_lessons(course, tmp_path):
 
 def test_api_page_lists_exported_names(tmp_path):
     site = site_tool.Site(tmp_path, ROOT / 'nbs')
-    body = site_tool.api_page(site, [('core', '00_core.html', '00 Core'), ('pages', '21_pages.html', '20 Pages')])
+    body = site_tool.api_page(site, [('core', '00_core.html', '00 Core'), ('pages', '23_pages.html', '20 Pages')])
     assert 'id="vidlab.pages.Scrubber"' in body and 'id="vidlab.core.save_video"' in body
     assert 'frames per second' in body  # a parameter's docments comment
     assert any(e['url'] == 'api.html#vidlab.pages.with_snapshot' for e in site.search)

@@ -53,7 +53,7 @@ def test_known_velocity_and_missing_object():
 
 
 def tiny_model(patch_size=(1, 2, 2), seed=0):
-    "An untrained tiny TextToVideo (lesson 11's TINY config) whose zero-initialised layers are perturbed, as if trained."
+    "An untrained tiny TextToVideo (lesson 12's TINY config) whose zero-initialised layers are perturbed, as if trained."
     from dataclasses import replace
     from vidlab.pipeline import TextToVideo, TINY
     m = TextToVideo(replace(TINY, transformer={**TINY.transformer, 'patch_size': patch_size}), seed=seed).eval()
@@ -67,7 +67,7 @@ def tiny_model(patch_size=(1, 2, 2), seed=0):
 def test_per_frame_pieces_do_not_talk():
     m = tiny_model(patch_size=(2, 2, 2))
     x = torch.randn(1, 4, m.vae.config.latent_channels, 8, 8, generator=torch.Generator().manual_seed(0))
-    tb = m.tokenize(['a red circle'])  # the prompt through lesson 11's parts: tokenizer, text encoder, denoiser
+    tb = m.tokenize(['a red circle'])  # the prompt through lesson 12's parts: tokenizer, text encoder, denoiser
     states, pooled = m.text_states(tb.input_ids, tb.attention_mask)
     ctx = m.transformer.encode_text(states, tb.attention_mask, pooled)
     pf = PerFrame(m.transformer)

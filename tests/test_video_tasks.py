@@ -140,13 +140,13 @@ def test_video_to_video_keeps_the_motion_and_follows_the_prompt(pipe):
         assert (seen['colour'], seen['shape'], seen['direction']) == (colour, cap.split()[3], cap.split()[-1]), cap
     # where the object is and how it moves survive, usually: the shipped (bucketed) model redraws the small red circle
     # turned blue about 2 px higher up (2.02 px off its source track, just over the line; the other three 0.4 to 0.7 px;
-    # lesson 14's benchmark: 69% of recolourings keep every attribute and the track within 2 px at strength 0.6)
+    # lesson 16's benchmark: 69% of recolourings keep every attribute and the track within 2 px at strength 0.6)
     assert sum(e < 2.0 for e in errors) >= 3, errors
 
 
 @pytest.mark.filterwarnings('error::UserWarning')  # a trained size warns about nothing
 def test_every_task_runs_at_the_frame_size_it_is_given():
-    "Lesson 12's buckets: a task takes its frame size from its clip, image or height/width, not the model's default."
+    "Lesson 14's buckets: a task takes its frame size from its clip, image or height/width, not the model's default."
     tiny = tiny_model()
     tiny.config.buckets = [[16, 32, 32], [8, 32, 64]]  # as if trained on a landscape bucket too
     wide = ShapesWorld('train', frames=8, height=32, width=64, seed=0).batch([0])['video'][0]  # (8, 3, 32, 64): a bucket

@@ -8,7 +8,8 @@ Rows: steps of the sampler; in each row the noisy latent decoded (left) and the 
 from pathlib import Path
 import matplotlib; matplotlib.use('Agg')
 import matplotlib.pyplot as plt
-from vidlab.pipeline import TextToVideoPipeline, DenoisingDemo
+from vidlab.pipeline import TextToVideoPipeline
+from vidlab.demo import DenoisingDemo
 from vidlab.samplers import trajectory_grid
 
 prompt = 'a small red circle moving left'

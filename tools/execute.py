@@ -2,7 +2,7 @@
 """Store the lessons' outputs: run each notebook top to bottom in a real Jupyter kernel and keep what it shows.
 
     python tools/execute.py                          # every lesson (nbs/NN_*.ipynb and index.ipynb), in place
-    python tools/execute.py --only 11_pipeline 08_samplers
+    python tools/execute.py --only 12_pipeline 08_samplers
     python tools/execute.py --out /tmp/executed      # write executed copies there, leave nbs/ alone
     python tools/execute.py --fast                   # leave `#| slow` cells out (a quick try; --check warns)
     python tools/execute.py --check                  # CI: fail if a notebook's code changed since its outputs
@@ -13,7 +13,7 @@ Full mode (the default) runs every code cell, `#| slow` ones included; `#| eval:
 `nbdev_test` skips them. TRAIN switches stay as the notebook sets them (the shipped results are loaded). Every run
 is seeded (Python, numpy and torch seeded with 0 before the first cell, `PYTHONHASHSEED=0`, one torch thread, the CPU),
 so a re-run gives the same pictures. The kernel runs in `nbs/`, as a learner's Jupyter does. Every widget is stored
-with a PNG of its state (`vidlab.pages.snapshot_widgets`, lesson 21), so pages rendered without a kernel show it; the widget view
+with a PNG of its state (`vidlab.pages.snapshot_widgets`, lesson 23), so pages rendered without a kernel show it; the widget view
 itself (a pointer into a kernel that no longer exists, with a new random id each run) is not stored.
 
 After the run the notebook is cleaned exactly as `nbdev_clean` cleans it (execution counts and cell metadata go,
@@ -32,7 +32,7 @@ SKIP = re.compile(r'^\s*#\|\s*eval:\s*false\b', re.MULTILINE)  # cells nbdev_tes
 SLOW = re.compile(r'^\s*#\|\s*slow\b', re.MULTILINE)  # cells only full mode runs
 SEED = 0
 PREAMBLE = '''\
-import vidlab  # first, as a learner's kernel: its thread wait setting applies only before torch loads (lesson 18)
+import vidlab  # first, as a learner's kernel: its thread wait setting applies only before torch loads (lesson 20)
 import torch as _t
 from vidlab.core import set_seed as _s
 from vidlab.pages import snapshot_widgets as _w
@@ -187,7 +187,7 @@ def print_sizes(rows, budget:int=BUDGET):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--only', nargs='+', metavar='STEM', help='lessons to run, e.g. 00_core 11_pipeline (default: all)')
+    ap.add_argument('--only', nargs='+', metavar='STEM', help='lessons to run, e.g. 00_core 12_pipeline (default: all)')
     ap.add_argument('--out', type=Path, help='write executed copies into this folder (default: in place)')
     ap.add_argument('--nbs', type=Path, default=NBS, help='the lessons folder (default: nbs/)')
     ap.add_argument('--fast', action='store_true', help='leave `#| slow` cells out')

@@ -1,5 +1,5 @@
 __version__ = "0.1.0"
-# Fast on a quiet machine and on a busy one (lesson 18). torch's OpenMP threads (libgomp) wait for work between parallel
+# Fast on a quiet machine and on a busy one (lesson 20). torch's OpenMP threads (libgomp) wait for work between parallel
 # regions; by default they spin for milliseconds, and when other programs keep the cores busy that spinning makes one
 # video 5-70x slower. OMP_WAIT_POLICY=PASSIVE alone makes them sleep at once, which costs 2-2.5x on a quiet machine
 # (every region then waits for its threads to wake). A short spin, GOMP_SPINCOUNT=20000 (about 0.2 ms), keeps the quiet

@@ -31,7 +31,7 @@ DIRECTIONS = {'left': (-1, 0), 'right': (1, 0), 'up': (0, -1), 'down': (0, 1)}  
 ATTRIBUTES = ('colour', 'shape', 'size', 'direction')  # the order of attributes everywhere in vidlab
 VOCAB = {'colour': tuple(COLOURS), 'shape': SHAPES, 'size': tuple(SIZES), 'direction': tuple(DIRECTIONS)}  # allowed values
 FILLER = ('a', 'an', 'the', 'moving')  # words a prompt may contain that state no attribute
-EXTRA_COLOURS = {'purple': (.5, 0., 1.)}  # opt-in colours outside the spec (lesson 19 teaches one): in no split, VOCAB or default caption
+EXTRA_COLOURS = {'purple': (.5, 0., 1.)}  # opt-in colours outside the spec (lesson 21 teaches one): in no split, VOCAB or default caption
 
 def vocab(concepts:Sequence[str]=(), # opt-in words to allow on top of VOCAB: names in EXTRA_COLOURS, e.g. ('purple',)
          ) -> dict:

@@ -290,7 +290,7 @@ def prompt_fidelity(videos, # (b, f, 3, h, w) tensor or a list of clips
     return res
 
 # %% ../nbs/02_evaluation.ipynb 45
-def evaluate_pipeline(pipe, # called like lesson 11's `TextToVideoPipeline`: prompts in, `.frames` (one (f, h, w, 3) clip each) out
+def evaluate_pipeline(pipe, # called like lesson 12's `TextToVideoPipeline`: prompts in, `.frames` (one (f, h, w, 3) clip each) out
                       n:int=200, # videos per split
                       num_inference_steps:int|None=None, # sampler steps (default: the model's)
                       guidance_scale:float|None=None, # default: the model's

@@ -74,7 +74,7 @@ def vae_loss(vae:nn.Module, # FrameVAE, VideoVAE or diffusers AutoencoderKL
              video:Tensor, # (b, f, 3, h, w) clips in [0, 1]
              cfg:VAETrainConfig, # its kl_weight (beta), object_weight and object_threshold (see `recon_weights`)
              generator:torch.Generator|None=None, # noise for the posterior sample
-             shard:tuple[int, int]=(0, 1), # (rank, processes): under data parallelism (lesson 17), this process's rows
+             shard:tuple[int, int]=(0, 1), # (rank, processes): under data parallelism (lesson 19), this process's rows
              weight_total:Tensor|None=None, # with a shard: the whole batch's summed `recon_weights`
             ) -> dict:
     "Weighted L1 reconstruction of a posterior sample plus beta * KL, both per pixel value: dict(loss, rec, kl)."
@@ -93,7 +93,7 @@ def train_vae(vae:nn.Module|VAEConfig|str='default', # a model (trained in place
               cfg:VAETrainConfig|None=None, # hyper-parameters (default: VAETrainConfig())
               progress:bool=True, # show a progress bar
               device:str|torch.device|None=None, # where to train (default: get_device())
-              callbacks:Sequence=(), # more `Learner` callbacks, e.g. lesson 17's `DataParallel` under torchrun
+              callbacks:Sequence=(), # more `Learner` callbacks, e.g. lesson 19's `DataParallel` under torchrun
               **overrides, # VAETrainConfig fields to change, e.g. steps=100
              ) -> tuple[nn.Module, dict]:
     "Train a VAE on shapes-world clips; returns `(vae, history)` (lists of step, loss, rec, kl, lr), the VAE in eval mode, scaling calibrated."
@@ -157,7 +157,7 @@ def evaluate_vae(vae:nn.Module, # FrameVAE, VideoVAE or diffusers AutoencoderKL
 # %% ../nbs/06_vae_training.ipynb 31
 CONFIG_FILE, WEIGHTS_FILE = 'config.json', 'model.safetensors'  # what a saved VAE folder holds
 VAE_FORMAT = 'vidlab.vae'  # stored in the weights' metadata
-MODEL_PART = 'vae'  # in a text-to-video model folder (lesson 11): the VAE's key in config.json and its weights' prefix
+MODEL_PART = 'vae'  # in a text-to-video model folder (lesson 12): the VAE's key in config.json and its weights' prefix
 
 def save_vae(vae:FrameVAE|VideoVAE, # the model to save
              directory:str|Path, # a folder (created if needed)
