@@ -10,10 +10,12 @@ the default recipe's step (global batch 32) in one process of 1 and of N threads
     python benchmarks/training.py --processes 2 [--steps 100]
     python benchmarks/training.py --depths 3 4 --threads 2 [--steps 100]
     python benchmarks/training.py --text-attention joint cross --threads 2 [--steps 100]
+    python benchmarks/training.py --positions absolute rotary --threads 2 [--steps 100]
 
 With --depths: the `progressive` preset's phase-2 step (its bucket draws and callbacks, as `train_text_to_video` runs
 it) with a transformer of each depth, timed in turns of --steps steps, six turns each, so both see the same machine.
 With --text-attention: the same, with the prompt read by cross-attention or by joint attention (lesson 10).
+With --positions: the same, with sinusoids added to the tokens or rotary positions in the attention (lesson 9).
 
 Prints one JSON line per measurement.
 """
@@ -22,6 +24,7 @@ import numpy as np
 import torch
 from vidlab.training import Learner
 from vidlab.dit import TEXT_ATTENTIONS, count_flops
+from vidlab.positions import POSITIONS
 from vidlab.efficiency import matmul_peak_flops, step_flops
 from vidlab.pipeline import TextToVideo, TextToVideoConfig
 from vidlab.recipe import PRESETS, BUCKETS, BucketSampler, latent_cache, latent_batches, denoising_loss
@@ -70,8 +73,8 @@ def bucket_costs(a):
         print(json.dumps(r), flush=True)
 
 
-VARIANT_CACHE_CLIPS = 512  # --depths, --text-attention: the latent cache's budget in default-size clips (a step costs the same at any size)
-VARIANT_TURNS = 6  # --depths, --text-attention: timed turns per variant, interleaved; the median is reported
+VARIANT_CACHE_CLIPS = 512  # --depths, --text-attention, --positions: the latent cache's budget in default-size clips (a step costs the same at any size)
+VARIANT_TURNS = 6  # --depths, --text-attention, --positions: timed turns per variant, interleaved; the median is reported
 
 
 def transformer_costs(a, field:str, values:list):
@@ -161,6 +164,8 @@ if __name__ == '__main__':
     p.add_argument('--depths', type=int, nargs='+', default=None, help="the progressive preset's phase-2 step at these transformer depths")
     p.add_argument('--text-attention', nargs='+', default=None, choices=TEXT_ATTENTIONS,
                    help="the same step with these ways of reading the prompt (lesson 10: 'cross', 'joint')")
+    p.add_argument('--positions', nargs='+', default=None, choices=POSITIONS,
+                   help="the same step with these ways of placing the tokens (lesson 9: 'absolute', 'rotary')")
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one process of a --processes run
     a = p.parse_args()
     if a.processes is not None and a.processes < 2: p.error(f'--processes must be at least 2, got {a.processes}')
@@ -171,4 +176,5 @@ if __name__ == '__main__':
     elif a.buckets: bucket_costs(a)
     elif a.depths: transformer_costs(a, 'depth', a.depths)
     elif a.text_attention: transformer_costs(a, 'text_attention', a.text_attention)
+    elif a.positions: transformer_costs(a, 'positions', a.positions)
     else: main(a)
