@@ -97,7 +97,7 @@ def decisions(model:TextToVideo, # the model to watch
              ) -> list[list[dict]]: # [step][video]: the evaluator's reading; the last entry is the finished videos'
     "What the evaluator reads in each step's prediction x0_hat, then in the finished videos."
     readings = []
-    keep = lambda i, t, x, x0: readings.append(describe_batch(model.decode_latents(x0).clamp(0, 1)))
+    keep = lambda i, t, x, x0: readings.append(describe_batch(model.decode_latents(x0)))
     videos = model.generate(prompts, num_frames, height, width, num_inference_steps, guidance_scale, seed=seed,
                             callback=keep)
     return readings + [describe_batch(videos)]
@@ -120,6 +120,7 @@ def settled_shares(settled:list, # per video: attribute -> step, from `settled_s
                    steps:int, # sampler steps (the readings are steps + 1)
                   ) -> dict: # attribute -> (steps + 1) shares, step 0 .. steps
     "The share of videos whose reading of each attribute is final by each step."
+    if not settled: raise ValueError('settled_shares needs the settled steps of at least one video, got none')
     return {a: [sum(s[a] <= k for s in settled) / len(settled) for k in range(steps + 1)] for a in settled[0]}
 
 # %% ../nbs/13_demo.ipynb 21
