@@ -11,6 +11,7 @@ from .core import make_generator, report, try_answer
 from .diffusion import randn
 from .evaluation import describe_batch
 from .pipeline import TextToVideo, TextToVideoConfig, TextToVideoPipeline
+from .samplers import DenoisingExplorer, FlowMatchEulerScheduler
 
 # %% auto 0
 __all__ = ['DEMO_LENGTHS', 'DEMO_SIZES', 'demo_choices', 'DenoisingDemo', 'decisions', 'settled_steps', 'settled_shares',
@@ -36,7 +37,6 @@ class DenoisingDemo:
                  scale:int=4, # display upscaling
                 ):
         import ipywidgets as W
-        from vidlab.samplers import DenoisingExplorer
         self.pipe, c = pipe, pipe.config
         self.prompt = W.Text(prompt, description='prompt', layout=W.Layout(width='420px'))
         self.seed = W.IntText(seed, description='seed', layout=W.Layout(width='160px'))
@@ -127,7 +127,6 @@ def settled_shares(settled:list, # per video: attribute -> step, from `settled_s
 def check_predicted_clean(fn, # your `predicted_clean(x_t, velocity, sigma) -> x0_hat`
                          ) -> bool:
     "Check x0_hat = x_t - sigma v against the flow scheduler's own `pred_original_sample`, at three steps."
-    from vidlab.samplers import FlowMatchEulerScheduler
     g = torch.Generator().manual_seed(0)
     sched = FlowMatchEulerScheduler(shift=3.0)
     sched.set_timesteps(12)
