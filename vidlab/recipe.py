@@ -356,7 +356,7 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
         atomic_write(out / 'train_log.json', lambda f: f.write(json.dumps(model.train_log, indent=1).encode()))
     return model
 
-# %% ../nbs/14_recipe.ipynb 44
+# %% ../nbs/14_recipe.ipynb 40
 def _phases(log:dict) -> list[tuple[int, dict]]:
     "(steps before it, log) of each phase of a run, first phase first: a progressive run's base log is the one before."
     chain = [log]
@@ -390,7 +390,7 @@ def plot_fidelity_curve(log:dict, # a train_log.json
     plt.close(fig)
     return fig
 
-# %% ../nbs/14_recipe.ipynb 47
+# %% ../nbs/14_recipe.ipynb 48
 def check_bucket_batch_size(fn, # your `bucket_batch_size(bucket, reference, batch_size) -> int`
                            ) -> bool:
     "Check token-scaled batch sizes against `BucketSampler`."
