@@ -10,6 +10,7 @@ lesson 14's "What ten minutes buy").
     python benchmarks/recipe_seeds.py --seeds 1 2 3 --model-set size_shift=true --out runs/S  # lesson 7's shift per size
     python benchmarks/recipe_seeds.py --seeds 1 2 3 --parallel --transformer-set positions=rotary --out runs/R  # lesson 9's RoPE, both phases
     python benchmarks/recipe_seeds.py --seeds 1 2 --set ... --out runs/E --guidance 2 3   # trained seeds are read back, judged again
+    python benchmarks/recipe_seeds.py --seeds 1 2 3 --parallel --out runs/R --confirm 512  # shares under 90% judged on 512 videos
 
 `--set` changes the preset's `TrainConfig` (phase 2 of a progressive preset), `--base-set` its base preset's (phase 1),
 `--transformer-set` the transformer of both (its `DiTConfig` fields in the model config, e.g. depth=3), `--model-set`
@@ -19,9 +20,11 @@ back, an interrupted one resumed, one made with other settings refused. `--paral
 thread each: then only quality counts, not the times (time a recipe alone with `vidlab train`). Prints each seed's
 training time, then per bucket the seen / held-out share of videos with every attribute right, per seed and guidance
 scale, the lowest and the mean share of each column, and the standard error of a share near the 90% target (lesson
-14: on 128 videos a share of .89 is one video short and no evidence of a miss).
+14: on 128 videos a share of .89 is one video short and no evidence of a miss). `--confirm N` judges every share under
+the target again on N videos per split (the first --n among them) and prints the lowest share with those in place.
+Each model's shares are kept in OUT/seedS/judged.json (with its weights' checksum), so judging again costs nothing.
 """
-import argparse, dataclasses, json, subprocess, sys, time, warnings
+import argparse, dataclasses, hashlib, json, subprocess, sys, time, warnings
 from pathlib import Path
 import vidlab  # noqa: F401  (first: its thread settings apply only before torch loads)
 import torch
@@ -40,10 +43,14 @@ p.add_argument('--model-set', nargs='*', default=[], metavar='FIELD=VALUE',
 p.add_argument('--out', required=True, help='folder of the runs (OUT/seedS)')
 p.add_argument('--n', type=int, default=128, help='videos per split and bucket')
 p.add_argument('--guidance', type=float, nargs='*', default=None, help="guidance scales to judge at (default: the model's)")
+p.add_argument('--confirm', type=int, default=0, metavar='N',
+               help='judge every share under the target again on N videos per split (more than --n; 0: do not)')
 p.add_argument('--parallel', action='store_true', help='train the seeds at once, one thread each (quality only)')
 p.add_argument('--threads', type=int, default=2, help='torch threads (of each process with --parallel: 1)')
 p.add_argument('--train-only', action='store_true', help=argparse.SUPPRESS)  # one seed's training, run by --parallel
 a = p.parse_args()
+if a.n < 1: sys.exit(f'--n: need at least 1 video per split, got {a.n}')
+if a.confirm and a.confirm <= a.n: sys.exit(f'--confirm: {a.confirm} videos per split would add nothing to the {a.n} of --n: give more, or 0')
 
 from vidlab.recipe import PRESETS, TrainConfig, train_text_to_video
 from vidlab.evaluation import evaluate_pipeline
@@ -127,6 +134,23 @@ print(f'recipe: {name}; ' + '; '.join(f'seed {s}: {v:.0f} s' for s, v in seconds
 torch.set_num_threads(a.threads)
 t = time.time()
 pipes = {s: TextToVideoPipeline.from_pretrained(out / f'seed{s}') for s in a.seeds}
+
+def judge(s:int, g:float|None, size:list, n:int) -> list:
+    "[seen, held-out] share of seed s's model at one size; kept in OUT/seedS/judged.json, keyed by its weights' checksum."
+    folder = out / f'seed{s}'
+    weights = hashlib.sha256((folder / 'model.safetensors').read_bytes()).hexdigest()
+    path = folder / 'judged.json'
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    if kept.get('weights') != weights: kept = dict(weights=weights, shares={})  # another model: nothing kept applies
+    key = f"{'x'.join(map(str, size))} n={n} guidance={g} threads={a.threads}"
+    if key not in kept['shares']:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            r = evaluate_pipeline(pipes[s], n=n, guidance_scale=g, size=size)
+        kept['shares'][key] = [r['seen']['all'], r['held-out']['all']]
+        path.write_text(json.dumps(kept, indent=1))
+    return kept['shares'][key]
+
 scales = a.guidance or [None]
 cols = [(s, g) for s in a.seeds for g in scales]
 shares = {c: [] for c in cols}
@@ -135,15 +159,26 @@ print(f"{a.n} videos per split and bucket; seen / held-out\n{'frames x h x w':>1
 for size in config.buckets:
     row = []
     for s, g in cols:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            r = evaluate_pipeline(pipes[s], n=a.n, guidance_scale=g, size=size)
-        shares[(s, g)] += [r['seen']['all'], r['held-out']['all']]
-        row.append(f"{r['seen']['all']:.3f} / {r['held-out']['all']:.3f}")
+        seen, held = judge(s, g, size, a.n)
+        shares[(s, g)] += [seen, held]
+        row.append(f"{seen:.3f} / {held:.3f}")
     print(f"{'x'.join(map(str, size)):>15s} " + ' '.join(f'{v:>14s}' for v in row), flush=True)
 print(f"{'lowest':>15s} " + ' '.join(f'{min(shares[c]):>14.3f}' for c in cols))
 print(f"{'mean':>15s} " + ' '.join(f'{sum(shares[c]) / len(shares[c]):>14.3f}' for c in cols))  # lesson 14 compares recipes by both
-se = (TARGET * (1 - TARGET) / a.n) ** 0.5  # binomial: a share's standard error near the target
-print(f'(one standard error of a share near {TARGET:.0%} on {a.n} videos: {se:.3f}; judge a size near the target again on '
-      f'more videos: benchmarks/fidelity.py --buckets --n {4 * a.n} --model {out}/seedS --sizes FxHxW)')
+se = lambda n: (TARGET * (1 - TARGET) / n) ** 0.5  # binomial: a share's standard error near the target
+print(f'(one standard error of a share near {TARGET:.0%} on {a.n} videos: {se(a.n):.3f}; judge the shares near the target '
+      f'again on more videos: --confirm {4 * a.n})')
+if a.confirm:
+    print(f'shares under {TARGET:.0%}, judged again on {a.confirm} videos per split (the first {a.n} among them; one standard '
+          f'error {se(a.confirm):.3f}):')
+    confirmed = {c: list(v) for c, v in shares.items()}
+    for s, g in cols:
+        for i, size in enumerate(config.buckets):
+            low = [j for j in (0, 1) if shares[(s, g)][2 * i + j] < TARGET]
+            if low: again = judge(s, g, size, a.confirm)
+            for j in low:
+                confirmed[(s, g)][2 * i + j] = again[j]
+                print(f"  seed {s}{f', g {g:g}' if g is not None else ''}, {'x'.join(map(str, size))} "
+                      f"{('seen', 'held-out')[j]}: {shares[(s, g)][2 * i + j]:.3f} on {a.n} -> {again[j]:.3f} on {a.confirm}", flush=True)
+    print(f"{'lowest, confirmed':>15s} " + ' '.join(f'{min(confirmed[c]):>14.3f}' for c in cols))
 print(f'({time.time() - t:.0f} s judging)')

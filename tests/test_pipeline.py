@@ -397,6 +397,20 @@ def test_recipe_seeds_benchmark(tmp_path):
     again = run('--seeds', '1', '--set', 'steps=3', '--base-set', 'steps=4')  # finished: read back, judged again
     assert again.returncode == 0 and 'seed 1' in again.stdout, again.stderr
     assert (tmp_path / 'seed1' / 'model.safetensors').stat().st_mtime_ns == made  # not trained again
+    confirm = run('--seeds', '1', '--set', 'steps=3', '--base-set', 'steps=4', '--confirm', '4')  # shares under 90% on 4 videos
+    assert confirm.returncode == 0 and 'lowest, confirmed' in confirm.stdout, confirm.stderr
+    judged = json.loads((tmp_path / 'seed1' / 'judged.json').read_text())
+    assert {f"{'x'.join(map(str, b))} n=2 guidance=None threads=2" for b in buckets} <= set(judged['shares'])  # every size, kept
+    redone = [line for line in confirm.stdout.splitlines() if ' on 2 -> ' in line]  # one line per share under the target
+    under = sum(v < 0.9 for k, pair in judged['shares'].items() if ' n=2 guidance=None ' in k for v in pair)
+    assert len(redone) == under and all(f"{'x'.join(map(str, b))} n=4 guidance=None threads=2" in judged['shares']
+                                        for b in buckets if any(f", {'x'.join(map(str, b))} " in line for line in redone))
+    kept = (tmp_path / 'seed1' / 'judged.json').stat().st_mtime_ns
+    repeat = run('--seeds', '1', '--set', 'steps=3', '--base-set', 'steps=4', '--confirm', '4')
+    assert repeat.stdout.rsplit('(', 1)[0] == confirm.stdout.rsplit('(', 1)[0]  # the same table, but for the time spent judging
+    assert (tmp_path / 'seed1' / 'judged.json').stat().st_mtime_ns == kept  # read back, nothing judged again
+    few = run('--seeds', '1', '--set', 'steps=3', '--base-set', 'steps=4', '--confirm', '2')
+    assert few.returncode != 0 and '--confirm: 2 videos per split would add nothing' in few.stderr, few.stderr
     other = run('--seeds', '1', '--set', 'steps=5', '--base-set', 'steps=4')
     assert other.returncode != 0 and 'holds a run of' in other.stderr
     bad = run('--seeds', '1', '--set', 'stepz=5')
