@@ -22,7 +22,8 @@ training time, then per bucket the seen / held-out share of videos with every at
 scale, the lowest and the mean share of each column, and the standard error of a share near the 90% target (lesson
 14: on 128 videos a share of .89 is one video short and no evidence of a miss). `--confirm N` judges every share under
 the target again on N videos per split (the first --n among them) and prints the lowest share with those in place.
-Each model's shares are kept in OUT/seedS/judged.json (with its weights' checksum), so judging again costs nothing.
+Each model's shares are kept in OUT/seedS/judged.json (under a digest of its weights' checksums), so judging again
+costs nothing.
 """
 import argparse, dataclasses, hashlib, json, subprocess, sys, time, warnings
 from pathlib import Path
@@ -54,6 +55,8 @@ if a.confirm and a.confirm <= a.n: sys.exit(f'--confirm: {a.confirm} videos per 
 
 from vidlab.recipe import PRESETS, TrainConfig, train_text_to_video
 from vidlab.evaluation import evaluate_pipeline
+from vidlab.core import CHECKSUM_KEY
+from safetensors import safe_open
 from vidlab.pipeline import TextToVideoConfig, TextToVideoPipeline, _PART_FIELDS
 
 def parse_sets(sets:list[str], what:str, cls=TrainConfig, derived:set=frozenset()) -> dict:
@@ -135,21 +138,27 @@ torch.set_num_threads(a.threads)
 t = time.time()
 pipes = {s: TextToVideoPipeline.from_pretrained(out / f'seed{s}') for s in a.seeds}
 
+def weights_id(folder:Path) -> str:
+    "A model folder's identity: a digest of the tensor checksums its model.safetensors already carries (`save_safetensors`)."
+    with safe_open(folder / 'model.safetensors', 'pt') as f:
+        return hashlib.sha256(f.metadata()[CHECKSUM_KEY].encode()).hexdigest()
+
+kept = {}  # seed -> its judged.json: the shares already judged for these weights
+for s in a.seeds:
+    path, weights = out / f'seed{s}' / 'judged.json', weights_id(out / f'seed{s}')
+    kept[s] = json.loads(path.read_text()) if path.exists() else {}
+    if kept[s].get('weights') != weights: kept[s] = dict(weights=weights, shares={})  # another model: nothing kept applies
+
 def judge(s:int, g:float|None, size:list, n:int) -> list:
-    "[seen, held-out] share of seed s's model at one size; kept in OUT/seedS/judged.json, keyed by its weights' checksum."
-    folder = out / f'seed{s}'
-    weights = hashlib.sha256((folder / 'model.safetensors').read_bytes()).hexdigest()
-    path = folder / 'judged.json'
-    kept = json.loads(path.read_text()) if path.exists() else {}
-    if kept.get('weights') != weights: kept = dict(weights=weights, shares={})  # another model: nothing kept applies
+    "[seen, held-out] share of seed s's model at one size, judged once and kept in OUT/seedS/judged.json."
     key = f"{'x'.join(map(str, size))} n={n} guidance={g} threads={a.threads}"
-    if key not in kept['shares']:
+    if key not in kept[s]['shares']:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             r = evaluate_pipeline(pipes[s], n=n, guidance_scale=g, size=size)
-        kept['shares'][key] = [r['seen']['all'], r['held-out']['all']]
-        path.write_text(json.dumps(kept, indent=1))
-    return kept['shares'][key]
+        kept[s]['shares'][key] = [r['seen']['all'], r['held-out']['all']]
+        (out / f'seed{s}' / 'judged.json').write_text(json.dumps(kept[s], indent=1))  # at once: an interrupted run keeps it
+    return kept[s]['shares'][key]
 
 scales = a.guidance or [None]
 cols = [(s, g) for s in a.seeds for g in scales]
