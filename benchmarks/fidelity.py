@@ -6,11 +6,17 @@ generated videos' mean frame-to-frame change against real clips; with --buckets,
     python benchmarks/fidelity.py --buckets --sizes 16x32x32 8x32x32 16x32x64 [--model DIR]   # these (frames x h x w)
     python benchmarks/fidelity.py --buckets --vae --n 64 [--model DIR]   # the VAE alone: PSNR and fidelity of reconstructions
     python benchmarks/fidelity.py --buckets --restart 0 2 4 6 8 --n 256 [--model DIR]   # which noise levels decide the misses
+    python benchmarks/fidelity.py --buckets --misses --n 128 [--model DIR]   # what the wrong videos got wrong, by direction
 
 --restart K starts the sampler from each real clip's own latents noised to step K of the schedule (SDEdit from the
 truth; 0: from pure noise) and judges the result against the clip's caption; the last column is the VAE's
 reconstruction of the same clips. A share that climbs with K says the misses are decided at the noise levels before
 step K (the transformer's); one that stays at the VAE's says the VAE is the ceiling (lesson 14).
+
+--misses judges the same videos as the plain --buckets table, and per size and split prints the share wrong among
+prompts whose motion runs along the frame's longer side (left / right in a landscape frame, up / down in a portrait
+one) and across it (every direction counts as "along" in a square frame), and the most common mistakes as
+attribute: stated -> seen.
 """
 import argparse, time, warnings
 import torch
@@ -31,11 +37,12 @@ p.add_argument('--vae', action='store_true', help='with --buckets: judge the VAE
                'clips per size instead of generated videos')
 p.add_argument('--restart', type=int, nargs='+', default=None, metavar='K',
                help='with --buckets: start from real clips noised to sampler step K (0: from noise); see above')
+p.add_argument('--misses', action='store_true', help='with --buckets: what the wrong videos got wrong (see above)')
 p.add_argument('--sizes', nargs='*', default=None, help='FxHxW sizes for --buckets (default: the model config\'s buckets; '
                '"table" for the bucketed preset\'s table)')
 a = p.parse_args()
-if (a.vae or a.restart) and not a.buckets: p.error('--vae and --restart need --buckets')
-if a.vae and a.restart: p.error('give --vae or --restart, not both')
+if (a.vae or a.restart or a.misses) and not a.buckets: p.error('--vae, --restart and --misses need --buckets')
+if a.vae + bool(a.restart) + a.misses > 1: p.error('give one of --vae, --restart and --misses, not several')
 torch.set_num_threads(a.threads)
 pipe = TextToVideoPipeline.from_pretrained(a.model, device=a.device)
 n_steps = a.steps or pipe.config.num_inference_steps
@@ -88,6 +95,30 @@ elif a.buckets and a.restart:
                              callback_on_step_end=from_truth).frames
                 ok[k] += judged(v, b['caption'])
         print(f"{f'{f}x{h}x{w}':>15s} " + ' '.join(f'{ok[k] / a.n:13.3f}' for k in a.restart) + f' {vae_ok / a.n:6.3f}', flush=True)
+elif a.buckets and a.misses:
+    from collections import Counter
+    from vidlab.core import to_tensor_video
+    from vidlab.data import ShapesWorld
+    from vidlab.evaluation import judge
+    MISTAKES = 3  # the most common mistakes printed per row
+    print(f"{'frames x h x w':>15s} {'split':>8s} {'wrong, along':>14s} {'wrong, across':>14s}  most common mistakes (attribute: stated -> seen)")
+    for f, h, w in sizes:
+        along = {'left', 'right'} if w > h else {'up', 'down'} if h > w else {'left', 'right', 'up', 'down'}
+        for split in ('train', 'heldout'):
+            real = ShapesWorld(split, frames=f, height=h, width=w, seed=a.seed).batch(range(a.n))
+            videos = []
+            for i in range(0, a.n, 64):  # the batches and seeds of `evaluate_pipeline`: the same videos as the plain table
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')  # untrained sizes: asked for
+                    out = pipe(real['caption'][i:i + 64], f, h, w, num_inference_steps=a.steps, guidance_scale=a.guidance, seed=a.seed + i)
+                videos += [to_tensor_video(v) for v in out.frames]
+            js = judge(torch.stack(videos), real['caption'])
+            count = lambda keep: f"{sum(not j['ok'] for j in js if keep(j))} of {sum(keep(j) for j in js)}"
+            mistakes = Counter(f"{k}: {j['stated'][k]} -> {j['seen'][k]}" for j in js for k, ok in j['right'].items() if not ok)
+            print(f"{f'{f}x{h}x{w}':>15s} {'seen' if split == 'train' else 'held-out':>8s} "
+                  f"{count(lambda j: j['stated'].get('direction') in along):>14s} "
+                  f"{count(lambda j: j['stated'].get('direction') not in along | {None}):>14s}  "
+                  + ', '.join(f'{m} ({c})' for m, c in mistakes.most_common(MISTAKES)), flush=True)
 elif a.buckets:
     print(f"{'frames x h x w':>15s} {'trained':>7s} {'seen':>6s} {'held-out':>8s} {'change seen':>11s} {'change held':>11s}")
     for size in sizes:

@@ -31,6 +31,7 @@ import vidlab  # noqa: F401  (first: its thread settings apply only before torch
 import torch
 
 TARGET = 0.9  # issue 13: the share of videos with every attribute right, at every bucket
+LABEL = len('lowest, confirmed')  # width of the table's first column: its longest row label
 
 p = argparse.ArgumentParser()
 p.add_argument('--preset', default='progressive', help='a preset of vidlab.recipe.PRESETS')
@@ -163,7 +164,7 @@ def judge(s:int, g:float|None, size:list, n:int) -> list:
 scales = a.guidance or [None]
 cols = [(s, g) for s in a.seeds for g in scales]
 shares = {c: [] for c in cols}
-print(f"{a.n} videos per split and bucket; seen / held-out\n{'frames x h x w':>15s} "
+print(f"{a.n} videos per split and bucket; seen / held-out\n{'frames x h x w':>{LABEL}s} "
       + ' '.join(f"{f'seed {s}' + (f', g {g:g}' if g is not None else ''):>14s}" for s, g in cols))
 for size in config.buckets:
     row = []
@@ -171,9 +172,9 @@ for size in config.buckets:
         seen, held = judge(s, g, size, a.n)
         shares[(s, g)] += [seen, held]
         row.append(f"{seen:.3f} / {held:.3f}")
-    print(f"{'x'.join(map(str, size)):>15s} " + ' '.join(f'{v:>14s}' for v in row), flush=True)
-print(f"{'lowest':>15s} " + ' '.join(f'{min(shares[c]):>14.3f}' for c in cols))
-print(f"{'mean':>15s} " + ' '.join(f'{sum(shares[c]) / len(shares[c]):>14.3f}' for c in cols))  # lesson 14 compares recipes by both
+    print(f"{'x'.join(map(str, size)):>{LABEL}s} " + ' '.join(f'{v:>14s}' for v in row), flush=True)
+print(f"{'lowest':>{LABEL}s} " + ' '.join(f'{min(shares[c]):>14.3f}' for c in cols))
+print(f"{'mean':>{LABEL}s} " + ' '.join(f'{sum(shares[c]) / len(shares[c]):>14.3f}' for c in cols))  # lesson 14 compares recipes by both
 se = lambda n: (TARGET * (1 - TARGET) / n) ** 0.5  # binomial: a share's standard error near the target
 print(f'(one standard error of a share near {TARGET:.0%} on {a.n} videos: {se(a.n):.3f}; judge the shares near the target '
       f'again on more videos: --confirm {4 * a.n})')
@@ -189,5 +190,5 @@ if a.confirm:
                 confirmed[(s, g)][2 * i + j] = again[j]
                 print(f"  seed {s}{f', g {g:g}' if g is not None else ''}, {'x'.join(map(str, size))} "
                       f"{('seen', 'held-out')[j]}: {shares[(s, g)][2 * i + j]:.3f} on {a.n} -> {again[j]:.3f} on {a.confirm}", flush=True)
-    print(f"{'lowest, confirmed':>15s} " + ' '.join(f'{min(confirmed[c]):>14.3f}' for c in cols))
+    print(f"{'lowest, confirmed':>{LABEL}s} " + ' '.join(f'{min(confirmed[c]):>14.3f}' for c in cols))
 print(f'({time.time() - t:.0f} s judging)')

@@ -11,11 +11,14 @@ the default recipe's step (global batch 32) in one process of 1 and of N threads
     python benchmarks/training.py --depths 3 4 --threads 2 [--steps 100]
     python benchmarks/training.py --text-attention joint cross --threads 2 [--steps 100]
     python benchmarks/training.py --positions absolute rotary --threads 2 [--steps 100]
+    python benchmarks/training.py --batch-sizes 32 16 --threads 2 [--steps 100]
 
 With --depths: the `progressive` preset's phase-2 step (its bucket draws and callbacks, as `train_text_to_video` runs
 it) with a transformer of each depth, timed in turns of --steps steps, six turns each, so both see the same machine.
 With --text-attention: the same, with the prompt read by cross-attention or by joint attention (lesson 10).
 With --positions: the same, with sinusoids added to the tokens or rotary positions in the attention (lesson 9).
+With --batch-sizes: the same, at these batch sizes (clips per batch at the default size; `BucketSampler` scales them
+per bucket): how many steps of a smaller batch fit in the time of the recipe's.
 
 Prints one JSON line per measurement.
 """
@@ -78,7 +81,7 @@ VARIANT_TURNS = 6  # --depths, --text-attention, --positions: timed turns per va
 
 
 def transformer_costs(a, field:str, values:list):
-    "ms per phase-2 training step of the `progressive` preset with each value of one transformer field, interleaved (median of the turns)."
+    "ms per phase-2 training step of the `progressive` preset with each value of one transformer field (or of the batch size), interleaved (median of the turns)."
     from dataclasses import replace
     from vidlab.recipe import cache_sizes, step_callbacks
     config, recipe = PRESETS['progressive']
@@ -87,11 +90,12 @@ def transformer_costs(a, field:str, values:list):
     caches = [latent_cache(encoder, n, bucket=b) for n, b in zip(sizes, config.buckets)]
     learners = {}
     for value in values:
-        model = TextToVideo(replace(config, transformer={**config.transformer, field: value}), seed=0)
+        batch_size = value if field == 'batch_size' else recipe.batch_size
+        model = TextToVideo(config if field == 'batch_size' else replace(config, transformer={**config.transformer, field: value}), seed=0)
         model.vae.requires_grad_(False).eval()
         model.text_encoder.requires_grad_(False).eval()
         params = [p for p in model.parameters() if p.requires_grad]
-        data = latent_batches(caches, model.noise_schedule, recipe.batch_size, BucketSampler(config.buckets, recipe.batch_size, recipe.bucket_weights))
+        data = latent_batches(caches, model.noise_schedule, batch_size, BucketSampler(config.buckets, batch_size, recipe.bucket_weights))
         opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.0)
         learners[value] = (Learner(model, denoising_loss, data, opt=opt, cbs=step_callbacks(model, recipe), seed=0),
                            sum(p.numel() for p in params))
@@ -166,10 +170,12 @@ if __name__ == '__main__':
                    help="the same step with these ways of reading the prompt (lesson 10: 'cross', 'joint')")
     p.add_argument('--positions', nargs='+', default=None, choices=POSITIONS,
                    help="the same step with these ways of placing the tokens (lesson 9: 'absolute', 'rotary')")
+    p.add_argument('--batch-sizes', type=int, nargs='+', default=None, help="the same step at these batch sizes (clips at the default size)")
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one process of a --processes run
     a = p.parse_args()
     if a.processes is not None and a.processes < 2: p.error(f'--processes must be at least 2, got {a.processes}')
     if a.depths and min(a.depths) < 1: p.error(f'--depths must be positive, got {a.depths}')
+    if a.batch_sizes and min(a.batch_sizes) < 1: p.error(f'--batch-sizes must be positive, got {a.batch_sizes}')
     torch.set_num_threads(a.threads)
     if a.worker: process_worker(a)
     elif a.processes: process_costs(a)
@@ -177,4 +183,5 @@ if __name__ == '__main__':
     elif a.depths: transformer_costs(a, 'depth', a.depths)
     elif a.text_attention: transformer_costs(a, 'text_attention', a.text_attention)
     elif a.positions: transformer_costs(a, 'positions', a.positions)
+    elif a.batch_sizes: transformer_costs(a, 'batch_size', a.batch_sizes)
     else: main(a)

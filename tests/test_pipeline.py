@@ -356,7 +356,7 @@ def test_shipped_model_lists_its_buckets_and_warns_outside_them():
 
 
 def test_depth_step_benchmark():
-    "benchmarks/training.py --depths: the progressive preset's phase-2 step at each depth, side by side; a bad depth is refused."
+    "benchmarks/training.py --depths (--text-attention, --batch-sizes): the progressive preset's phase-2 step per variant, side by side; bad values refused."
     import subprocess, sys
     from pathlib import Path
     script = Path(__file__).parent.parent / 'benchmarks' / 'training.py'
@@ -374,6 +374,12 @@ def test_depth_step_benchmark():
     rows = [json.loads(line) for line in r.stdout.splitlines() if line.startswith('{')]
     assert [row['text_attention'] for row in rows] == ['joint', 'cross']  # joint has no cross-attention layers: fewer weights
     assert rows[0]['trained_parameters'] < rows[1]['trained_parameters'] and rows[1]['vs_last'] == 1.0
+    r = subprocess.run([sys.executable, str(script), '--batch-sizes', '0'], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and '--batch-sizes must be positive' in r.stderr
+    r = subprocess.run([sys.executable, str(script), '--batch-sizes', '8', '4', '--steps', '1'], capture_output=True,
+                       text=True, timeout=600, check=True)
+    rows = [json.loads(line) for line in r.stdout.splitlines() if line.startswith('{')]
+    assert [row['batch_size'] for row in rows] == [8, 4] and rows[0]['trained_parameters'] == rows[1]['trained_parameters']
 
 def test_recipe_seeds_benchmark(tmp_path):
     "benchmarks/recipe_seeds.py: a recipe's variant trained at two seeds side by side, judged per bucket, read back, refused when its folder holds other settings."
@@ -435,7 +441,7 @@ def test_recipe_seeds_benchmark(tmp_path):
 
 
 def test_fidelity_benchmark_restarts_from_the_truth(tmp_path):
-    "benchmarks/fidelity.py --restart: sampling from real clips noised to step K, with the VAE's own share; bad use refused."
+    "benchmarks/fidelity.py --restart: sampling from real clips noised to step K, with the VAE's own share; --misses; bad use refused."
     import subprocess, sys
     from pathlib import Path
     script = Path(__file__).parent.parent / 'benchmarks' / 'fidelity.py'
@@ -447,7 +453,15 @@ def test_fidelity_benchmark_restarts_from_the_truth(tmp_path):
     rows = [line.split() for line in r.stdout.splitlines() if line.split()[:1] in (['16x32x32'], ['8x32x64'])]
     assert len(rows) == 2 and all(len(row) == 4 and all(0 <= float(v) <= 1 for v in row[1:]) for row in rows), r.stdout
     assert 'K=1 (' in r.stdout and '2 real clips (seen combinations) per size' in r.stdout
+    m = run('--buckets', '--misses', '--steps', '2', '--n', '4')  # what the wrong videos got wrong, along and across
+    assert m.returncode == 0, m.stderr
+    rows = {(line.split()[0], line.split()[1]): line.split() for line in m.stdout.splitlines() if line.split()[:1] in (['16x32x32'], ['8x32x64'])}
+    assert set(rows) == {(s, split) for s in ('16x32x32', '8x32x64') for split in ('seen', 'held-out')}, m.stdout
+    for (size, _), row in rows.items():  # 'k of n' along, 'k of n' across: the two n add up to the 4 videos
+        (k1, n1), (k2, n2) = (int(row[2]), int(row[4])), (int(row[5]), int(row[7]))
+        assert n1 + n2 == 4 and 0 <= k1 <= n1 and 0 <= k2 <= n2 and (size != '16x32x32' or n2 == 0), m.stdout  # square: all along
     for args, why in [(['--restart', '1'], 'need --buckets'), (['--buckets', '--restart', '2', '--steps', '2'], 'from 0 to 1'),
-                      (['--buckets', '--vae', '--restart', '0'], 'not both')]:
+                      (['--buckets', '--vae', '--restart', '0'], 'not several'), (['--misses'], 'need --buckets'),
+                      (['--buckets', '--misses', '--vae'], 'not several')]:
         bad = run(*args)
         assert bad.returncode == 2 and why in bad.stderr, bad.stderr
