@@ -13,7 +13,7 @@ truth; 0: from pure noise) and judges the result against the clip's caption; the
 reconstruction of the same clips. A share that climbs with K says the misses are decided at the noise levels before
 step K (the transformer's); one that stays at the VAE's says the VAE is the ceiling (lesson 14).
 
---misses judges the same videos as the plain --buckets table, and per size and split prints the share wrong among
+--misses judges the same videos as the plain --buckets table, and per size and split counts the videos wrong among
 prompts whose motion runs along the frame's longer side (left / right in a landscape frame, up / down in a portrait
 one) and across it (every direction counts as "along" in a square frame), and the most common mistakes as
 attribute: stated -> seen.

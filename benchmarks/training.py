@@ -76,8 +76,8 @@ def bucket_costs(a):
         print(json.dumps(r), flush=True)
 
 
-VARIANT_CACHE_CLIPS = 512  # --depths, --text-attention, --positions: the latent cache's budget in default-size clips (a step costs the same at any size)
-VARIANT_TURNS = 6  # --depths, --text-attention, --positions: timed turns per variant, interleaved; the median is reported
+VARIANT_CACHE_CLIPS = 512  # --depths, --text-attention, --positions, --batch-sizes: the latent cache's budget in default-size clips (a step costs the same at any size)
+VARIANT_TURNS = 6  # --depths, --text-attention, --positions, --batch-sizes: timed turns per variant, interleaved; the median is reported
 
 
 def transformer_costs(a, field:str, values:list):
