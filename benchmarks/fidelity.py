@@ -97,22 +97,18 @@ elif a.buckets and a.restart:
         print(f"{f'{f}x{h}x{w}':>15s} " + ' '.join(f'{ok[k] / a.n:13.3f}' for k in a.restart) + f' {vae_ok / a.n:6.3f}', flush=True)
 elif a.buckets and a.misses:
     from collections import Counter
-    from vidlab.core import to_tensor_video
     from vidlab.data import ShapesWorld
-    from vidlab.evaluation import judge
+    from vidlab.evaluation import judge, pipeline_videos
     MISTAKES = 3  # the most common mistakes printed per row
     print(f"{'frames x h x w':>15s} {'split':>8s} {'wrong, along':>14s} {'wrong, across':>14s}  most common mistakes (attribute: stated -> seen)")
     for f, h, w in sizes:
         along = {'left', 'right'} if w > h else {'up', 'down'} if h > w else {'left', 'right', 'up', 'down'}
         for split in ('train', 'heldout'):
             real = ShapesWorld(split, frames=f, height=h, width=w, seed=a.seed).batch(range(a.n))
-            videos = []
-            for i in range(0, a.n, 64):  # the batches and seeds of `evaluate_pipeline`: the same videos as the plain table
-                with warnings.catch_warnings():
-                    warnings.simplefilter('ignore')  # untrained sizes: asked for
-                    out = pipe(real['caption'][i:i + 64], f, h, w, num_inference_steps=a.steps, guidance_scale=a.guidance, seed=a.seed + i)
-                videos += [to_tensor_video(v) for v in out.frames]
-            js = judge(torch.stack(videos), real['caption'])
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')  # untrained sizes: asked for
+                videos = pipeline_videos(pipe, real['caption'], (f, h, w), a.steps, a.guidance, a.seed)  # the plain table's videos
+            js = judge(videos, real['caption'])
             count = lambda keep: f"{sum(not j['ok'] for j in js if keep(j))} of {sum(keep(j) for j in js)}"
             mistakes = Counter(f"{k}: {j['stated'][k]} -> {j['seen'][k]}" for j in js for k, ok in j['right'].items() if not ok)
             print(f"{f'{f}x{h}x{w}':>15s} {'seen' if split == 'train' else 'held-out':>8s} "

@@ -17,7 +17,7 @@ from .data import (ShapesWorld, COLOURS, EXTRA_COLOURS, SHAPES, SIZES, DIRECTION
 __all__ = ['ABS_THRESHOLD', 'PEAK_SHARE', 'STILL', 'WINDOW_MARGIN', 'FLOAT_SLACK', 'LAYOUTS', 'MIN_OVERLAP', 'MAX_STRAY',
            'NO_OBJECT', 'object_mask', 'largest_blob', 'blob_stats', 'nearest_colour', 'motion_direction', 'degrade',
            'shape_scores', 'as_video_batch', 'describe_batch', 'describe', 'judge', 'prompt_fidelity',
-           'evaluate_pipeline', 'check_centroid', 'check_iou', 'check_direction']
+           'pipeline_videos', 'evaluate_pipeline', 'check_centroid', 'check_iou', 'check_direction']
 
 # %% ../nbs/02_evaluation.ipynb 6
 ABS_THRESHOLD = 0.35  # object pixels: brightest channel above this ...
@@ -290,6 +290,23 @@ def prompt_fidelity(videos, # (b, f, 3, h, w) tensor or a list of clips
     return res
 
 # %% ../nbs/02_evaluation.ipynb 45
+def pipeline_videos(pipe, # called like lesson 12's `TextToVideoPipeline`
+                    prompts:Sequence[str], # one prompt per video
+                    size:Sequence[int], # (frames, height, width) of the videos
+                    num_inference_steps:int|None=None, # sampler steps (default: the model's)
+                    guidance_scale:float|None=None, # default: the model's
+                    seed:int=0, # the first batch's seed; batch k starts at seed + k * batch_size
+                    batch_size:int=64, # videos per call
+                   ) -> torch.Tensor: # (n, f, 3, h, w) in [0, 1]
+    "The pipeline's videos for prompts, in batches, each batch seeded by its first prompt's index (as `evaluate_pipeline` judges them)."
+    f, h, w = size
+    videos = []
+    for i in range(0, len(prompts), batch_size):
+        out = pipe(prompts[i:i + batch_size], num_frames=f, height=h, width=w, num_inference_steps=num_inference_steps,
+                   guidance_scale=guidance_scale, seed=seed + i)
+        videos += [torch.from_numpy(v).permute(0, 3, 1, 2) for v in out.frames]
+    return torch.stack(videos)
+
 def evaluate_pipeline(pipe, # called like lesson 12's `TextToVideoPipeline`: prompts in, `.frames` (one (f, h, w, 3) clip each) out
                       n:int=200, # videos per split
                       num_inference_steps:int|None=None, # sampler steps (default: the model's)
@@ -304,12 +321,8 @@ def evaluate_pipeline(pipe, # called like lesson 12's `TextToVideoPipeline`: pro
     for split in ('train', 'heldout'):
         world = ShapesWorld(split=split, frames=f, height=h, width=w, seed=seed)
         real = world.batch(range(n))
-        prompts, videos = real['caption'], []
-        for i in range(0, n, batch_size):
-            out = pipe(prompts[i:i + batch_size], num_frames=f, height=h, width=w, num_inference_steps=num_inference_steps,
-                       guidance_scale=guidance_scale, seed=seed + i)
-            videos += [torch.from_numpy(v).permute(0, 3, 1, 2) for v in out.frames]
-        videos = torch.stack(videos)  # (n, f, 3, h, w)
+        prompts = real['caption']
+        videos = pipeline_videos(pipe, prompts, (f, h, w), num_inference_steps, guidance_scale, seed, batch_size)  # (n, f, 3, h, w)
         change = lambda v: (v[:, 1:] - v[:, :-1]).abs().mean().item()
         results['seen' if split == 'train' else 'held-out'] = dict(
             **prompt_fidelity(videos, prompts), frame_change_ratio=change(videos) / change(real['video']))
