@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from vidlab.core import save_video
-from vidlab.data import (ATTRIBUTES, COLOURS, DIRECTIONS, HELD_OUT, SHAPES, SIZES, TRAVEL, VOCAB, CAPTIONS_FILE,
+from vidlab.data import (ATTRIBUTES, COLOURS, DIRECTIONS, HELD_OUT, SHAPES, SIZES, TRAVEL, TRAVEL_SIDES, VOCAB, CAPTIONS_FILE,
                          ShapesWorld, VideoFolder, caption, combinations, parse_caption, render_alpha, render_clips,
                          frame_size, resize_video)
 
@@ -53,15 +53,15 @@ def test_v1_pixels_at_other_square_sizes_and_spellings():
 
 
 @FAST
-@given(seed=seeds, index=indices, frames=frames_st, h=sizes_st, w=sizes_st, split=splits)
-def test_object_stays_wholly_inside(seed, index, frames, h, w, split):
-    ws = ShapesWorld(split, frames=frames, height=h, width=w, seed=seed)
+@given(seed=seeds, index=indices, frames=frames_st, h=sizes_st, w=sizes_st, split=splits, rule=st.sampled_from(TRAVEL_SIDES))
+def test_object_stays_wholly_inside(seed, index, frames, h, w, split, rule):
+    ws = ShapesWorld(split, frames=frames, height=h, width=w, seed=seed, travel=rule)
     p = ws.params([index])
     attrs, start, vel = p['attrs'][0], p['start'][0], p['velocity'][0]
     r = SIZES[VOCAB['size'][attrs[2]]] * min(h, w) / 2  # sizes are shares of the shorter side
     centres = start + torch.arange(frames)[:, None] * vel  # (f, 2)
     assert (centres - r >= -1e-3).all() and (centres + r <= torch.tensor([w, h]) + 1e-3).all()
-    axis = w if vel[0] != 0 else h  # travel is a share of the side moved along
+    axis = min(h, w) if rule == 'shorter' else w if vel[0] != 0 else h  # travel is a share of the side moved along, or of the shorter
     travel = (vel * (frames - 1)).norm().item() / axis
     assert TRAVEL[0] - 1e-5 <= travel <= TRAVEL[1] + 1e-5
     assert np.allclose(vel.sign().tolist(), np.sign(DIRECTIONS[VOCAB['direction'][attrs[3]]]))

@@ -15,11 +15,12 @@ from .core import load_video, to_tensor_video, video_grid, png_bytes
 
 # %% auto 0
 __all__ = ['COLOURS', 'SHAPES', 'SIZES', 'DIRECTIONS', 'ATTRIBUTES', 'VOCAB', 'FILLER', 'EXTRA_COLOURS', 'DEFAULT_FRAMES',
-           'DEFAULT_SIZE', 'FRAME_RANGE', 'SIZE_RANGE', 'MAX_RENDER_BYTES', 'CHUNK_ELEMENTS', 'TRAVEL', 'N_UNIFORMS',
-           'HELD_OUT', 'SPLITS', 'CAPTIONS_FILE', 'BROWSER_SHAPES', 'vocab', 'caption', 'parse_caption', 'render_alpha',
-           'frame_size', 'check_frames', 'check_clip_count', 'render_clips', 'hash_uniform', 'sample_motion',
-           'combinations', 'spec_attrs', 'render_attrs', 'render_specs', 'check_indices', 'ShapesWorld', 'resize_video',
-           'VideoFolder', 'browse_image', 'dataset_browser', 'check_circle_alpha', 'check_stays_inside']
+           'DEFAULT_SIZE', 'FRAME_RANGE', 'SIZE_RANGE', 'MAX_RENDER_BYTES', 'CHUNK_ELEMENTS', 'TRAVEL', 'TRAVEL_SIDES',
+           'N_UNIFORMS', 'HELD_OUT', 'SPLITS', 'CAPTIONS_FILE', 'BROWSER_SHAPES', 'vocab', 'caption', 'parse_caption',
+           'render_alpha', 'frame_size', 'check_frames', 'check_clip_count', 'render_clips', 'hash_uniform',
+           'sample_motion', 'combinations', 'spec_attrs', 'render_attrs', 'render_specs', 'check_indices',
+           'ShapesWorld', 'resize_video', 'VideoFolder', 'browse_image', 'dataset_browser', 'check_circle_alpha',
+           'check_stays_inside']
 
 # %% ../nbs/01_data.ipynb 7
 COLOURS = {  # colour name -> RGB in [0, 1], in the spec's order
@@ -173,6 +174,7 @@ def render_clips(colour_idx:torch.Tensor, # (b,) index into COLOURS, then EXTRA_
 
 # %% ../nbs/01_data.ipynb 25
 TRAVEL = (1 / 3, 0.45)  # the centre travels between these fractions of the frame's extent along the motion
+TRAVEL_SIDES = ('along', 'shorter')  # what the travel is a share of: the side moved along (the contract), or the shorter side
 N_UNIFORMS = 8  # independent uniforms per clip: enough for the attributes and the motion
 
 def _splitmix(x:np.ndarray) -> np.ndarray:
@@ -201,22 +203,26 @@ def sample_motion(direction_idx:torch.Tensor, # (b,) index into DIRECTIONS
                   frames:int, # frames per clip
                   height:int, # frame height in pixels
                   width:int|None=None, # frame width in pixels (default: the height)
+                  travel:str='along', # the travel is a share of: 'along' the side moved along, 'shorter' the shorter side
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     "Start centre `(b, 2)` and velocity `(b, 2)` in pixels, keeping the object inside the frame throughout."
+    if travel not in TRAVEL_SIDES: raise ValueError(f"travel must be one of {', '.join(TRAVEL_SIDES)}, got {travel!r}")
     width = height if width is None else width
     u = u.double()
     short = min(height, width)
     r = _EXTENTS.double()[size_idx] / 2  # (b,) half extent, fraction of the shorter side
     rx, ry = r * (short / width), r * (short / height)  # ... as fractions of the width and of the height
-    travel = TRAVEL[0] + u[:, 0] * (TRAVEL[1] - TRAVEL[0])  # (b,) fraction of the extent along the motion
+    dist = TRAVEL[0] + u[:, 0] * (TRAVEL[1] - TRAVEL[0])  # (b,) the travel D, a fraction of the extent along the motion
     step = torch.tensor(list(DIRECTIONS.values()), dtype=torch.float64)[direction_idx]  # (b, 2) unit (x, y)
     horizontal = step[:, 0] != 0
     r_along, r_across = torch.where(horizontal, rx, ry), torch.where(horizontal, ry, rx)
-    along = r_along + u[:, 1] * (1 - 2 * r_along - travel)  # start along the motion axis, as if moving in + direction
+    if travel == 'shorter':  # the same pixels a frame at every aspect ratio, as a fraction of the side moved along
+        dist = dist * short / torch.where(horizontal, width, height)
+    along = r_along + u[:, 1] * (1 - 2 * r_along - dist)  # start along the motion axis, as if moving in + direction
     across = r_across + u[:, 2] * (1 - 2 * r_across)  # position on the other axis
     pos_along = torch.where(step.sum(1) > 0, along, 1 - along)  # mirrored for left / up
     start = torch.stack([torch.where(horizontal, pos_along, across), torch.where(horizontal, across, pos_along)], 1)
-    velocity = step * (travel / (frames - 1))[:, None]
+    velocity = step * (dist / (frames - 1))[:, None]
     scale = torch.tensor([width, height], dtype=torch.float64)  # fractions of each axis -> pixels
     return (start * scale).float(), (velocity * scale).float()
 
@@ -321,18 +327,21 @@ class ShapesWorld:
                  seed:int=0, # which world: every clip is a function of (seed, index)
                  length:int=10_000, # how many clips `len()` reports (the world itself is unbounded)
                  size:int|None=None, # square frames: shorthand for height = width = size
+                 travel:str='along', # off the square, travel is a share of: 'along' the side moved along, 'shorter' the shorter side
                 ):
         self.frames, (self.height, self.width) = check_frames(frames), frame_size(size, height, width)
         if not (isinstance(length, int) and length > 0): raise ValueError(f'length must be a positive int, got {length!r}')
         if not (isinstance(seed, (int, np.integer)) and seed >= 0): raise ValueError(f'seed must be a non-negative int, got {seed!r}')
-        self.split, self.seed, self.length = split, seed, length
+        if travel not in TRAVEL_SIDES: raise ValueError(f"travel must be one of {', '.join(TRAVEL_SIDES)}, got {travel!r}")
+        self.split, self.seed, self.length, self.travel = split, seed, length, travel
         self.combos = combinations(split)
         self._table = _attr_table(self.combos)  # (n, 4)
 
     def __len__(self): return self.length
     def __repr__(self):
         return (f'ShapesWorld(split={self.split!r}, frames={self.frames}, height={self.height}, width={self.width}, '
-                f'seed={self.seed}, length={self.length}): {len(self.combos)} combinations')
+                f'seed={self.seed}, length={self.length}' + (f', travel={self.travel!r}' if self.travel != 'along' else '')
+                + f'): {len(self.combos)} combinations')
 
     def params(self, indices:Sequence[int], # clip indices, each in [0, len)
               ) -> dict:
@@ -340,7 +349,7 @@ class ShapesWorld:
         u = hash_uniform(self.seed, check_indices(indices, self.length, self.frames, self.height, self.width).numpy())
         pick = (u[:, 0] * len(self.combos)).long().clamp_(max=len(self.combos) - 1)
         attrs = self._table[pick]
-        start, velocity = sample_motion(attrs[:, 3], attrs[:, 2], u[:, 1:4], self.frames, self.height, self.width)
+        start, velocity = sample_motion(attrs[:, 3], attrs[:, 2], u[:, 1:4], self.frames, self.height, self.width, self.travel)
         return dict(attrs=attrs, start=start, velocity=velocity)
 
     def batch(self, indices:Sequence[int], # clip indices, each in [0, len)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from .core import get_device, atomic_write, world, report, try_answer
-from .data import ShapesWorld
+from .data import ShapesWorld, TRAVEL_SIDES
 from .vae_training import train_vae, save_vae, load_vae
 from .training import (Learner, ProgressBar, LossPlot, LRSchedule, GradClip, EMA, CondDropout, Evaluate, NaNGuard,
                              Checkpoint, diffusion_loss)
@@ -85,11 +85,13 @@ class TrainConfig:
     checkpoint_every:int = 250  # steps between checkpoints
     bucket_weights:list|None = None  # relative share of batches per bucket of the model's config (None: all equal)
     base:str|None = None  # a preset trained first (phase 1, in out_dir/base); this recipe continues from its weights
+    travel:str = 'along'  # the training world's motion off the square (lesson 1): a share of the side moved 'along', or of the 'shorter' side
 
     def __post_init__(self):
         b = self.vae_buckets
         if b is not None and (not b or not all(len(s) == 3 and all(isinstance(n, int) and n > 0 for n in s) for s in b)):
             raise ValueError(f'vae_buckets must be None or a non-empty list of [frames, height, width] positive ints, got {b!r}')
+        if self.travel not in TRAVEL_SIDES: raise ValueError(f"travel must be one of {', '.join(TRAVEL_SIDES)}, got {self.travel!r}")
 
 BUCKETS = [[16, 32, 32], [8, 32, 32], [32, 32, 32], [16, 24, 24], [16, 48, 48], [16, 64, 64],  # (frames, height, width)
            [16, 32, 64], [16, 64, 32]]  # landscape and portrait; the first is the default size
@@ -116,8 +118,9 @@ class BucketWorld:
     def __init__(self, buckets:list, # (frames, height, width) sizes; the first is the reference
                  seed:int=0, # the world's seed and the bucket draws'
                  multiple:int=1, # clips per batch are a multiple of this (the processes a batch is split over)
+                 travel:str='along', # the world's motion off the square (lesson 1's `ShapesWorld`)
                 ):
-        self.worlds = [ShapesWorld('train', frames=f, height=h, width=w, seed=seed) for f, h, w in buckets]
+        self.worlds = [ShapesWorld('train', frames=f, height=h, width=w, seed=seed, travel=travel) for f, h, w in buckets]
         self.ref, self.generator, self.multiple = math.prod(buckets[0]), torch.Generator().manual_seed(seed), multiple
     def __len__(self): return len(self.worlds[0])
     def batch(self, indices) -> dict:
@@ -150,11 +153,12 @@ def latent_cache(model:TextToVideo, # its VAE encodes
                  seed:int=0, # world seed
                  batch_size:int=64, # clips per VAE call (at the default size; fewer for bigger clips)
                  bucket:Sequence[int]|None=None, # (frames, height, width); default: the model's default size
+                 travel:str='along', # the world's motion off the square (lesson 1's `ShapesWorld`)
                 ) -> dict:
     "Scaled latents (posterior means, as `encode_video` gives) and prompt ids of `n` training clips of one bucket."
     f, h, w = bucket or model.config.default_size
     batch_size = max(1, batch_size * math.prod(model.config.default_size) // (f * h * w))
-    world = ShapesWorld('train', frames=f, height=h, width=w, seed=seed)
+    world = ShapesWorld('train', frames=f, height=h, width=w, seed=seed, travel=travel)
     rank, size = _process_group()
     latents, caps = {}, []
     for k, i in enumerate(range(0, n, batch_size)):
@@ -321,15 +325,16 @@ def train_text_to_video(preset:str='default', # a name in PRESETS
     if recipe.base is not None and recipe.vae_steps == 0: pass
     elif out is not None and resume and (out / 'vae' / 'config.json').exists(): model.vae = load_vae(out / 'vae', device=device)
     else:
-        model.vae, _ = train_vae(model.vae.config, BucketWorld(recipe.vae_buckets or buckets, seed, multiple=processes), progress=progress and rank == 0,
-                                 device=device, callbacks=_data_parallel(processes), steps=recipe.vae_steps, seed=seed)
+        model.vae, _ = train_vae(model.vae.config, BucketWorld(recipe.vae_buckets or buckets, seed, multiple=processes, travel=recipe.travel),
+                                 progress=progress and rank == 0, device=device, callbacks=_data_parallel(processes),
+                                 steps=recipe.vae_steps, seed=seed)
         if out is not None and rank == 0: save_vae(model.vae, out / 'vae')
     vae_seconds = time.perf_counter() - t0
     _hand_over(_same_everywhere(model.vae))
     if not recipe.train_text_encoder: _hand_over(model.text_encoder)
     # stage 2: transformer (+ text encoder) on cached latents
     sizes = cache_sizes(buckets, recipe.n_latents, recipe.bucket_weights)
-    caches = [latent_cache(model, n, seed=seed, bucket=b) for n, b in zip(sizes, buckets)]
+    caches = [latent_cache(model, n, seed=seed, bucket=b, travel=recipe.travel) for n, b in zip(sizes, buckets)]
     sampler = BucketSampler(buckets, recipe.batch_size, recipe.bucket_weights) if len(buckets) > 1 else None
     cbs = step_callbacks(model, recipe) + [Evaluate(fidelity_eval(recipe.eval_n, seed), every=recipe.eval_every, verbose=progress)]
     if progress: cbs += [ProgressBar(), LossPlot()]
