@@ -378,7 +378,7 @@ class ShapesWorld:
         "Render one clip for a caption or attributes: `video (f, 3, h, w)`, `caption`, attributes."
         return {k: v[0] for k, v in self.render_batch([spec], seed, concepts).items()}
 
-# %% ../nbs/01_data.ipynb 54
+# %% ../nbs/01_data.ipynb 56
 CAPTIONS_FILE = 'captions.jsonl'  # the index file a VideoFolder reads
 
 def resize_video(video:torch.Tensor, # (f, 3, h, w) clip
@@ -400,7 +400,7 @@ def resize_video(video:torch.Tensor, # (f, 3, h, w) clip
         x = rearrange(x, '(c h w) 1 f -> f c h w', c=c, h=height, w=width)
     return x.clamp(0, 1).contiguous()
 
-# %% ../nbs/01_data.ipynb 56
+# %% ../nbs/01_data.ipynb 58
 class VideoFolder:
     "Your own captioned clips: a folder of .mp4/.gif/.npy files and a `captions.jsonl` index, resized for the model."
     def __init__(self,
@@ -441,7 +441,7 @@ class VideoFolder:
         video = resize_video(to_tensor_video(load_video(path)), self.frames, self.height, self.width)
         return dict(video=video, caption=cap, file=path.name)
 
-# %% ../nbs/01_data.ipynb 61
+# %% ../nbs/01_data.ipynb 63
 BROWSER_SHAPES = ((16, 32, 32), (8, 24, 24), (16, 32, 64), (16, 64, 32), (32, 64, 64))  # (frames, h, w) the browser offers
 
 def browse_image(colour:str, shape:str, size:str, direction:str, # the clip's attributes
@@ -475,7 +475,7 @@ def dataset_browser():
     box.controls, box.image, box.label = {**dd, 'clip': clip, 'seed': seed}, image, label
     return box
 
-# %% ../nbs/01_data.ipynb 68
+# %% ../nbs/01_data.ipynb 70
 from .core import report, try_answer
 
 def check_circle_alpha(fn, # your `circle_alpha(radius, cx, cy, height, width) -> (height, width)` tensor
