@@ -18,9 +18,9 @@ __all__ = ['COLOURS', 'SHAPES', 'SIZES', 'DIRECTIONS', 'ATTRIBUTES', 'VOCAB', 'F
            'DEFAULT_SIZE', 'FRAME_RANGE', 'SIZE_RANGE', 'MAX_RENDER_BYTES', 'CHUNK_ELEMENTS', 'TRAVEL', 'TRAVEL_SIDES',
            'N_UNIFORMS', 'HELD_OUT', 'SPLITS', 'CAPTIONS_FILE', 'BROWSER_SHAPES', 'vocab', 'caption', 'parse_caption',
            'render_alpha', 'frame_size', 'check_frames', 'check_clip_count', 'render_clips', 'hash_uniform',
-           'sample_motion', 'combinations', 'spec_attrs', 'render_attrs', 'render_specs', 'check_indices',
-           'ShapesWorld', 'resize_video', 'VideoFolder', 'browse_image', 'dataset_browser', 'check_circle_alpha',
-           'check_stays_inside']
+           'check_travel', 'sample_motion', 'combinations', 'spec_attrs', 'render_attrs', 'render_specs',
+           'check_indices', 'ShapesWorld', 'resize_video', 'VideoFolder', 'browse_image', 'dataset_browser',
+           'check_circle_alpha', 'check_stays_inside']
 
 # %% ../nbs/01_data.ipynb 7
 COLOURS = {  # colour name -> RGB in [0, 1], in the spec's order
@@ -197,6 +197,12 @@ def hash_uniform(seed:int, # any non-negative int
     bits = _splitmix(key[:, None] ^ _splitmix(np.arange(1, n + 1, dtype=np.uint64))[None, :])  # (b, n)
     return torch.from_numpy((bits >> np.uint64(11)).astype(np.float64) / 2.0**53)
 
+def check_travel(travel:str, # a motion rule, one of TRAVEL_SIDES
+                ) -> str:
+    "The rule itself, or a clear error naming the allowed ones."
+    if travel not in TRAVEL_SIDES: raise ValueError(f"travel must be one of {', '.join(TRAVEL_SIDES)}, got {travel!r}")
+    return travel
+
 def sample_motion(direction_idx:torch.Tensor, # (b,) index into DIRECTIONS
                   size_idx:torch.Tensor, # (b,) index into SIZES
                   u:torch.Tensor, # (b, 3) uniforms: travel, start along the motion, start across it
@@ -206,7 +212,7 @@ def sample_motion(direction_idx:torch.Tensor, # (b,) index into DIRECTIONS
                   travel:str='along', # the travel is a share of: 'along' the side moved along, 'shorter' the shorter side
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     "Start centre `(b, 2)` and velocity `(b, 2)` in pixels, keeping the object inside the frame throughout."
-    if travel not in TRAVEL_SIDES: raise ValueError(f"travel must be one of {', '.join(TRAVEL_SIDES)}, got {travel!r}")
+    check_travel(travel)
     width = height if width is None else width
     u = u.double()
     short = min(height, width)
@@ -332,8 +338,7 @@ class ShapesWorld:
         self.frames, (self.height, self.width) = check_frames(frames), frame_size(size, height, width)
         if not (isinstance(length, int) and length > 0): raise ValueError(f'length must be a positive int, got {length!r}')
         if not (isinstance(seed, (int, np.integer)) and seed >= 0): raise ValueError(f'seed must be a non-negative int, got {seed!r}')
-        if travel not in TRAVEL_SIDES: raise ValueError(f"travel must be one of {', '.join(TRAVEL_SIDES)}, got {travel!r}")
-        self.split, self.seed, self.length, self.travel = split, seed, length, travel
+        self.split, self.seed, self.length, self.travel = split, seed, length, check_travel(travel)
         self.combos = combinations(split)
         self._table = _attr_table(self.combos)  # (n, 4)
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from .core import get_device, atomic_write, world, report, try_answer
-from .data import ShapesWorld, TRAVEL_SIDES
+from .data import ShapesWorld, check_travel
 from .vae_training import train_vae, save_vae, load_vae
 from .training import (Learner, ProgressBar, LossPlot, LRSchedule, GradClip, EMA, CondDropout, Evaluate, NaNGuard,
                              Checkpoint, diffusion_loss)
@@ -91,7 +91,7 @@ class TrainConfig:
         b = self.vae_buckets
         if b is not None and (not b or not all(len(s) == 3 and all(isinstance(n, int) and n > 0 for n in s) for s in b)):
             raise ValueError(f'vae_buckets must be None or a non-empty list of [frames, height, width] positive ints, got {b!r}')
-        if self.travel not in TRAVEL_SIDES: raise ValueError(f"travel must be one of {', '.join(TRAVEL_SIDES)}, got {self.travel!r}")
+        check_travel(self.travel)
 
 BUCKETS = [[16, 32, 32], [8, 32, 32], [32, 32, 32], [16, 24, 24], [16, 48, 48], [16, 64, 64],  # (frames, height, width)
            [16, 32, 64], [16, 64, 32]]  # landscape and portrait; the first is the default size
